@@ -1,0 +1,26 @@
+#pragma once
+// ctnn: compile-time neural networks. Version and the few macros the whole library shares.
+
+#define CTNN_VERSION_MAJOR 0
+#define CTNN_VERSION_MINOR 1
+#define CTNN_VERSION_PATCH 0
+
+// Host/device portability lives here and nowhere else.
+#if defined(__CUDACC__)
+#define CTNN_HOST_DEVICE __host__ __device__
+#else
+#define CTNN_HOST_DEVICE
+#endif
+
+#if defined(_OPENMP)
+#define CTNN_HAS_OPENMP 1
+#else
+#define CTNN_HAS_OPENMP 0
+#endif
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ctnn {
+using std::size_t;
+}  // namespace ctnn
