@@ -1,0 +1,207 @@
+#pragma once
+// A checked chain of layers. Linking computes every intermediate shape at compile time with one
+// fold expression (no recursion), checks each link once, and reports a broken link through the
+// diagnostics of shape/diagnostics.hpp; the broken link yields InvalidShape so later links stay
+// silent. Sequence is the runtime chain that Net and Residual run forward and backward.
+#include <algorithm>
+#include <array>
+#include <boost/hana/at.hpp>
+#include <boost/hana/tuple.hpp>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "ctnn/layers/layer.hpp"
+
+namespace ctnn {
+
+template <class... T>
+struct type_list {};
+
+namespace detail {
+
+template <std::size_t I, class List>
+struct list_at;
+template <std::size_t I, class... T>
+struct list_at<I, type_list<T...>> {
+  using type = std::tuple_element_t<I, std::tuple<T...>>;
+};
+template <std::size_t I, class List>
+using list_at_t = typename list_at<I, List>::type;
+
+template <class L, class In>
+struct lazy_output {
+  using type = typename L::template output_shape<In>;
+};
+
+// The first Rule layer L breaks at input In (ok for an already poisoned input).
+template <class L, class In>
+consteval Rule link_rule() {
+  if constexpr (std::is_same_v<In, InvalidShape>)
+    return Rule::ok;
+  else if constexpr (!LayerSpec<L>)
+    return Rule::not_a_layer;
+  else
+    return L::template check<In>();
+}
+
+// link<Position, L, In>: check one link, report it if broken, and give its output shape.
+template <std::size_t Position, class L, class In>
+struct link {
+  static constexpr Rule rule = link_rule<L, In>();
+  static constexpr bool valid = rule == Rule::ok && !std::is_same_v<In, InvalidShape> &&
+                                report<rule, Position, L, In>();
+  using output = typename std::conditional_t<valid, lazy_output<L, In>,
+                                             std::type_identity<InvalidShape>>::type;
+};
+
+// chain<Current, Shapes...>: the shapes so far (input first, Current last).
+template <class Current, class... Shapes>
+struct chain {
+  using shapes = type_list<Shapes...>;
+};
+template <class L>
+struct tag {};
+
+template <class Current, class... Shapes, class L>
+auto operator>>(chain<Current, Shapes...>, tag<L>)
+    -> chain<typename link<sizeof...(Shapes), L, Current>::output, Shapes...,
+             typename link<sizeof...(Shapes), L, Current>::output>;
+
+// type_list<In, S1, ..., SN>: the input shape of every layer, then the output shape.
+template <class In, class... Layers>
+using chain_shapes =
+    typename decltype((chain<In, In>{} >> ... >> tag<Layers>{}))::shapes;
+
+template <class T, class Shapes, class Layers, class Indices>
+struct layer_objects;
+template <class T, class Shapes, class... Layers, std::size_t... I>
+struct layer_objects<T, Shapes, type_list<Layers...>, std::index_sequence<I...>> {
+  using type = boost::hana::tuple<typename Layers::template layer<list_at_t<I, Shapes>, T>...>;
+};
+
+}  // namespace detail
+
+// Output shape of Layers... applied to In, InvalidShape if any link is broken.
+template <class In, class... Layers>
+using chain_output = detail::list_at_t<sizeof...(Layers), detail::chain_shapes<In, Layers...>>;
+
+// The runtime chain. Requires every link to be valid (Net and Residual only instantiate it then).
+template <class T, class In, class... Layers>
+class Sequence {
+ public:
+  static constexpr std::size_t length = sizeof...(Layers);
+  using shapes = detail::chain_shapes<In, Layers...>;
+  template <std::size_t I>
+  using shape_at = detail::list_at_t<I, shapes>;  // input of layer I; shape_at<length> = output
+  using output_shape = shape_at<length>;
+
+ private:
+  using indices = std::make_index_sequence<length>;
+  using objects = typename detail::layer_objects<T, shapes, type_list<Layers...>, indices>::type;
+  template <std::size_t I>
+  using object_at = std::remove_cvref_t<decltype(boost::hana::at_c<I>(std::declval<objects&>()))>;
+
+  template <std::size_t... I>
+  static constexpr auto offsets(std::index_sequence<I...>, bool buffers) {
+    std::array<std::size_t, length + 1> out{};
+    const std::size_t counts[] = {0, (buffers ? object_at<I>::buffer_count : object_at<I>::parameter_count)...};
+    for (std::size_t i = 0; i < length; ++i) out[i + 1] = out[i] + counts[i + 1];
+    return out;
+  }
+  static constexpr auto parameter_offsets = offsets(indices{}, false);
+  static constexpr auto buffer_offsets = offsets(indices{}, true);
+
+  // Largest intermediate activation per sample: sizes the two gradient scratch buffers.
+  template <std::size_t... I>
+  static constexpr std::size_t largest_inner(std::index_sequence<I...>) {
+    return std::max({std::size_t{0}, (I + 1 < length ? shape_at<I + 1>::size : 0)...});
+  }
+  static constexpr std::size_t largest_activation = largest_inner(indices{});
+
+ public:
+  static constexpr std::size_t parameter_count = parameter_offsets[length];
+  static constexpr std::size_t buffer_count = buffer_offsets[length];
+
+  static std::vector<std::string> layer_names() { return {Layers::name()...}; }
+
+  // Parameter segments of every layer with the layer's index, offsets relative to the sequence.
+  static std::vector<std::pair<std::size_t, SegmentInfo>> segments() {
+    std::vector<std::pair<std::size_t, SegmentInfo>> out;
+    each([&]<std::size_t I>() {
+      for (SegmentInfo s : object_at<I>::segments()) {
+        s.offset += parameter_offsets[I];
+        out.emplace_back(I, s);
+      }
+    });
+    return out;
+  }
+
+  void bind(T* params, T* grads, T* buffers) {
+    each([&]<std::size_t I>() {
+      at<I>().bind(params + parameter_offsets[I], grads + parameter_offsets[I],
+                   buffers + buffer_offsets[I]);
+    });
+  }
+
+  void initialize(Rng& rng) {
+    each([&]<std::size_t I>() { at<I>().initialize(rng); });
+  }
+
+  // x: (batch, In) => y: (batch, output_shape). Keeps the intermediate activations for backward.
+  void forward(const T* x, T* y, std::size_t batch, Mode mode, Rng& rng) {
+    if constexpr (length == 0) {
+      std::copy(x, x + batch * In::size, y);
+    } else {
+      each([&]<std::size_t I>() {
+        if constexpr (I + 1 < length) detail::ensure_size(activations_[I], batch * shape_at<I + 1>::size);
+      });
+      each([&]<std::size_t I>() { at<I>().forward(input_of<I>(x), output_of<I>(y), batch, mode, rng); });
+    }
+  }
+
+  // After forward(x -> y): dy => dx (skipped when dx is null); parameter gradients overwritten.
+  void backward(const T* x, const T* y, const T* dy, T* dx, std::size_t batch) {
+    if constexpr (length == 0) {
+      if (dx) std::copy(dy, dy + batch * In::size, dx);
+    } else {
+      for (auto& g : scratch_) detail::ensure_size(g, batch * largest_activation);
+      each_reversed([&]<std::size_t I>() {
+        const T* d_out = I + 1 == length ? dy : scratch_[(I + 1) % 2].data();
+        T* d_in = I == 0 ? dx : scratch_[I % 2].data();
+        at<I>().backward(input_of<I>(x), output_of<I>(const_cast<T*>(y)), d_out, d_in, batch);
+      });
+    }
+  }
+
+  // The activation after layer I of the last forward (I < length - 1).
+  const T* activation(std::size_t i) const { return activations_[i].data(); }
+
+ private:
+  template <std::size_t I>
+  auto& at() { return boost::hana::at_c<I>(layers_); }
+
+  template <std::size_t I>
+  const T* input_of(const T* x) const { if constexpr (I == 0) return x; else return activations_[I - 1].data(); }
+  template <std::size_t I>
+  T* output_of(T* y) { if constexpr (I + 1 == length) return y; else return activations_[I].data(); }
+
+  template <class F>
+  static void each(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (f.template operator()<I>(), ...); }(indices{});
+  }
+  template <class F>
+  static void each_reversed(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f.template operator()<length - 1 - I>(), ...);
+    }(indices{});
+  }
+
+  objects layers_;
+  std::array<std::vector<T>, (length > 0 ? length - 1 : 0)> activations_;  // inner outputs
+  std::array<std::vector<T>, 2> scratch_;  // ping-pong gradient buffers for backward
+};
+
+}  // namespace ctnn
