@@ -105,7 +105,7 @@ class Sequence {
   using object_at = std::remove_cvref_t<decltype(boost::hana::at_c<I>(std::declval<objects&>()))>;
 
   template <std::size_t... I>
-  static constexpr auto offsets(std::index_sequence<I...>, bool buffers) {
+  static constexpr auto offsets(std::index_sequence<I...>, [[maybe_unused]] bool buffers) {
     std::array<std::size_t, length + 1> out{};
     const std::size_t counts[] = {0, (buffers ? object_at<I>::buffer_count : object_at<I>::parameter_count)...};
     for (std::size_t i = 0; i < length; ++i) out[i + 1] = out[i] + counts[i + 1];
