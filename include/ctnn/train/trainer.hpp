@@ -318,7 +318,7 @@ class Trainer {
                              !validation.empty()};
         if (!std::isfinite(record.train_loss) || (!validation.empty() && !std::isfinite(val.loss)))
           return diverge(epoch, step, record.train_loss, progress);
-        schedule.end_epoch(val.loss);
+        schedule.end_epoch(validation.empty() ? record.train_loss : val.loss);
         StopDecision decision = stopping.update(metrics);
         remember_best(epoch, val.loss);
         state.next_epoch = epoch + 1;
