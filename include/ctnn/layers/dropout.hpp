@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ctnn/kernels/kernels.hpp"
+#include "ctnn/layers/activation.hpp"
 #include "ctnn/layers/layer.hpp"
 
 namespace ctnn {
