@@ -1,0 +1,3 @@
+// Poison header for the test cuda.host_headers (tests/cuda.cmake): a header of ctnn that a CPU
+// build includes pulled in <cuda.h>. Host headers of the CUDA backend must stay plain C++.
+#error "ctnn: a CPU-side header included <cuda.h>; only src/cuda/ may include CUDA headers"
