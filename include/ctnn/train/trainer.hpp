@@ -20,6 +20,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ctnn/data/batches.hpp"
@@ -27,6 +28,7 @@
 #include "ctnn/error.hpp"
 #include "ctnn/loss/softmax_cross_entropy.hpp"
 #include "ctnn/random.hpp"
+#include "ctnn/shape/shape.hpp"
 #include "ctnn/train/adam.hpp"
 #include "ctnn/train/rmsprop.hpp"
 #include "ctnn/train/sgd.hpp"
@@ -174,7 +176,8 @@ class Trainer {
       auto fail = [](const std::string& m) { throw ConfigError("Trainer: " + m); };
       if (c.batch_size == 0) fail("batch_size must be at least 1, got 0");
       if (!std::isfinite(c.learning_rate) || c.learning_rate <= 0)
-        fail("learning_rate must be a finite number > 0, got " + std::to_string(c.learning_rate));
+        // detail::number: "-1e-07", "nan" (std::to_string printed "-0.000000" for tiny rates).
+        fail("learning_rate must be a finite number > 0, got " + detail::number(c.learning_rate));
       if (c.max_epochs == 0) fail("max_epochs must be at least 1, got 0");
       if (c.eval_batch_size == 0) fail("eval_batch_size must be at least 1, got 0");
       if (c.checkpoint_every > 0 && c.checkpoint_path.empty())
@@ -316,8 +319,10 @@ class Trainer {
 
         EpochMetrics metrics{epoch, record.train_loss, record.train_accuracy, val.loss, val.accuracy,
                              !validation.empty()};
+        // At the end of the epoch the last step was `step - 1` (diverge() prints it 1-based), and
+        // the loss worth reporting is the one that is not finite.
         if (!std::isfinite(record.train_loss) || (!validation.empty() && !std::isfinite(val.loss)))
-          return diverge(epoch, step, record.train_loss, progress);
+          return diverge(epoch, step - 1, std::isfinite(record.train_loss) ? val.loss : record.train_loss, progress);
         schedule.end_epoch(validation.empty() ? record.train_loss : val.loss);
         StopDecision decision = stopping.update(metrics);
         remember_best(epoch, val.loss);
