@@ -208,11 +208,16 @@ inline bool swap_operands(bool trans_a, std::size_t m, std::size_t n, std::size_
   return trans_a && k >= 64 && 4 * padded(n) * m > 5 * padded(m) * n;
 }
 
-// Below this many multiply-adds per thread (~0.5 us of work), one thread is faster than waking
-// a team. Low on purpose: a layer that calls GEMM once per sample (conv1: 32 x 676 x 9, 195k
-// multiply-adds) has no other source of parallelism. Measured on the 2-core machine of
-// docs/performance.md: 2^16 splits conv1 over 2 threads for a small gain, 2^18 does not.
-inline constexpr std::size_t gemm_min_macs_per_thread = std::size_t(1) << 16;
+// Below this many multiply-adds per thread (~2 us of work at the reference machine's speed),
+// one thread is used. A parallel region costs about a microsecond on an idle machine but up
+// to a scheduler time slice when the partner core is busy, which is why this is not lower:
+// 2^16 would split even conv1's per-sample GEMM (32 x 676 x 9 = 195k) and gained only ~5% on
+// an idle machine. Layers that parallelise over samples call GEMM inside their own parallel
+// region, where GEMM always runs serially. Override with -DCTNN_GEMM_MIN_MACS_PER_THREAD=n.
+#ifndef CTNN_GEMM_MIN_MACS_PER_THREAD
+#define CTNN_GEMM_MIN_MACS_PER_THREAD (std::size_t(1) << 18)
+#endif
+inline constexpr std::size_t gemm_min_macs_per_thread = CTNN_GEMM_MIN_MACS_PER_THREAD;
 
 }  // namespace detail
 

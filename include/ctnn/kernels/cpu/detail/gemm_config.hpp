@@ -17,12 +17,20 @@
 #include <type_traits>
 #include <utility>
 
+// CTNN_GEMM_UNROLL before a loop with a small constant trip count unrolls it completely, so
+// arrays indexed by its variable (the accumulator tile) become registers.
 #if defined(__GNUC__)
 #define CTNN_GEMM_INLINE inline __attribute__((always_inline))
 #define CTNN_GEMM_LAMBDA_INLINE __attribute__((always_inline))
+#if defined(__clang__)
+#define CTNN_GEMM_UNROLL _Pragma("unroll")
+#else
+#define CTNN_GEMM_UNROLL _Pragma("GCC unroll 32")
+#endif
 #else
 #define CTNN_GEMM_INLINE inline
 #define CTNN_GEMM_LAMBDA_INLINE
+#define CTNN_GEMM_UNROLL
 #endif
 
 namespace ctnn::kernels::cpu {
@@ -50,10 +58,6 @@ struct simd_policy {
   static constexpr std::size_t width = vec::size;
   // AVX-512 has 32 vector registers; SSE/AVX/AVX2 (x86-64) have 16.
   static constexpr std::size_t registers = sizeof(T) * width >= 64 ? 32 : 16;
-  static constexpr bool has_fma = sizeof(T) * width >= 64 ||
-                                  std::is_base_of_v<xsimd::fma3<xsimd::avx2>, Arch> ||
-                                  std::is_base_of_v<xsimd::fma3<xsimd::avx>, Arch> ||
-                                  std::is_base_of_v<xsimd::fma3<xsimd::sse4_2>, Arch>;
   static CTNN_GEMM_INLINE vec zero() noexcept { return vec(T(0)); }
   static CTNN_GEMM_INLINE vec broadcast(T x) noexcept { return vec(x); }
   static CTNN_GEMM_INLINE vec load(const T* p) noexcept { return vec::load_unaligned(p); }
@@ -69,7 +73,6 @@ struct simd_policy<T, scalar_arch> {
   using vec = T;
   static constexpr std::size_t width = 1;
   static constexpr std::size_t registers = 16;
-  static constexpr bool has_fma = false;
   static CTNN_GEMM_INLINE vec zero() noexcept { return T(0); }
   static CTNN_GEMM_INLINE vec broadcast(T x) noexcept { return x; }
   static CTNN_GEMM_INLINE vec load(const T* p) noexcept { return *p; }
@@ -79,11 +82,14 @@ struct simd_policy<T, scalar_arch> {
 };
 
 // gemm_blocking<T, Arch>: register block MR x NR (NR = NV vectors) and cache blocks.
-//   MR x NV accumulators + NV loaded B vectors + 1 broadcast must fit the register file.
-//   KC: depth of one rank-kc update; the packed A micro-panel (MR x KC) stays in L1.
-//   NC: width of the packed B block (KC x NC), sized for L2 (2 MiB on Sapphire Rapids-class
-//       Xeons, 1 MiB on Skylake-SP, 256 KiB on older desktop parts: the 16-register variants
-//       use a smaller block).
+//   MR x NV accumulators + NV loaded B vectors + 1 broadcast must fit the register file:
+//   AVX-512 12 x 32 floats (24 of 32 zmm), AVX2 / SSE 6 x 2 vectors (12 of 16), scalar 4 x 4.
+//   KC: depth of one rank-kc update; the packed A micro-panel (MR x KC) stays in L1. 288
+//       floats measured best on the reference machine (docs/performance.md): it keeps conv2's
+//       K = 288 in one block and cuts dense1's K = 1600 into six (384 and 256 each lose ~6% on
+//       one of the two).
+//   NC: width of the packed B block (KC x NC, 864 KiB), sized for L2 (2 MiB per core on that
+//       machine); the 16-register variants, for older parts with 256 KiB-1 MiB, use 256 KiB.
 template <class T, class Arch>
 struct gemm_blocking {
   using policy = simd_policy<T, Arch>;
@@ -92,22 +98,11 @@ struct gemm_blocking {
   static constexpr std::size_t nv = width == 1 ? 4 : 2;
   static constexpr std::size_t mr = width == 1 ? 4 : (wide ? 12 : 6);
   static constexpr std::size_t nr = nv * width;
-  static constexpr std::size_t kc = (wide ? 384 : 256) * 4 / sizeof(T);
+  static constexpr std::size_t kc = (wide ? 288 : 256) * 4 / sizeof(T);
   static constexpr std::size_t nc = wide ? 768 : 256;
   static_assert(width == 1 || mr * nv + nv + 1 <= policy::registers,
                 "GEMM register block does not fit the vector register file");
 };
-
-// unroll<N>(f): f(std::integral_constant<size_t, 0>{}), ..., f(integral_constant<N - 1>) with
-// no loop left for the compiler to keep (accumulator arrays must become registers).
-template <class F, std::size_t... I>
-CTNN_GEMM_INLINE void unroll_impl(F&& f, std::index_sequence<I...>) {
-  (f(std::integral_constant<std::size_t, I>{}), ...);
-}
-template <std::size_t N, class F>
-CTNN_GEMM_INLINE void unroll(F&& f) {
-  unroll_impl(f, std::make_index_sequence<N>{});
-}
 
 }  // namespace detail
 }  // namespace ctnn::kernels::cpu

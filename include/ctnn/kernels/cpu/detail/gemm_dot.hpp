@@ -5,22 +5,16 @@
 // when C is too small for packing to pay off (M or N within one register block, K long), e.g.
 // a convolution's weight gradient dW (F, C*kh*kw) = dY (F, OH*OW) x cols^T.
 //   Tile: DM x DN dot products with DM * DN == W (vector width), one vector accumulator each;
-//   per K step of W: DM + DN loads, W FMAs. xsimd::haddp turns the W accumulators into one
-//   vector of W sums, the K remainder (< W) is added in scalar.
+//   per K step of W: DM + DN loads, W FMAs. A shuffle tree turns the W accumulators into one
+//   vector of W sums; the K remainder (< W) is one more step over the last W values with the
+//   already counted lanes zeroed. Edge rows / columns use 1 x W and W x 1 tiles.
 #include <xsimd/xsimd.hpp>
 
 #include <array>
 #include <cstddef>
+#include <utility>
 
 #include "ctnn/kernels/cpu/detail/gemm_config.hpp"
-
-// GCC 12 flags the _mm512_undefined_ps inside the AVX-512 shuffle intrinsics that haddp uses
-// as (maybe) uninitialised once they are inlined here: a known false positive.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 namespace ctnn::kernels::cpu::detail {
 
@@ -44,24 +38,52 @@ struct dot_mask {
   static constexpr const T* values = array.data();
 };
 
-// haddp_slots<T, Arch>()[t]: the lane of xsimd::haddp(rows) that holds the sum of rows[t].
-// It should be t, but xsimd 8.1's AVX-512 float haddp returns lanes 2-5 and 10-13 swapped in
-// pairs (0 1 4 5 2 3 6 7 ...); probing once keeps this right on fixed versions too.
+// reduce_lanes<T, Arch>(acc): the vector whose lane t is the sum of the lanes of acc[t], for
+// W = width accumulators. A tree of log2(W) levels: each combines two vectors, keeping for every
+// accumulator half of its partial sums (the lower half of its segment plus the upper half), so
+// the last level leaves one partial sum, the total, per accumulator, in order. The shuffles are
+// compiler builtins on the register type (xsimd 8.1 has no generic two-input shuffle, and its
+// haddp returns AVX-512 lanes out of order).
+constexpr std::size_t ilog2(std::size_t x) { return x <= 1 ? 0 : 1 + ilog2(x / 2); }
+
+template <std::size_t W, std::size_t L, std::size_t... O>
+constexpr auto fold_mask(bool upper, std::index_sequence<O...>) {
+  // Output lane o of folding u, v (segments of length L, W / L per vector, lanes of v numbered
+  // from W): segment o / (L / 2), offset o % (L / 2), from the lower or upper half of it.
+  constexpr std::size_t S = W / L, H = L / 2;
+  return std::array<int, sizeof...(O)>{
+      static_cast<int>((O / H < S ? 0 : W) + (O / H % S) * L + (upper ? H : 0) + O % H)...};
+}
+
+template <std::size_t W, std::size_t L, class R, std::size_t... O>
+CTNN_GEMM_INLINE R fold(R u, R v, std::index_sequence<O...> lanes) {
+  constexpr auto lo = fold_mask<W, L>(false, lanes);
+  constexpr auto hi = fold_mask<W, L>(true, lanes);
+  return __builtin_shufflevector(u, v, lo[O]...) + __builtin_shufflevector(u, v, hi[O]...);
+}
+
 template <class T, class Arch>
-const std::size_t* haddp_slots() {
-  using P = simd_policy<T, Arch>;
-  constexpr std::size_t W = P::width;
-  static const std::array<std::size_t, W> slots = [] {
-    typename P::vec rows[W];
-    for (std::size_t t = 0; t < W; ++t) rows[t] = P::broadcast(T(t));
-    alignas(64) T sums[W];
-    xsimd::haddp(rows).store_aligned(sums);
-    std::array<std::size_t, W> s{};
-    for (std::size_t lane = 0; lane < W; ++lane)
-      s[static_cast<std::size_t>(sums[lane]) / W] = lane;  // sums[lane] == W * t
-    return s;
-  }();
-  return slots.data();
+CTNN_GEMM_INLINE typename simd_policy<T, Arch>::vec reduce_lanes(
+    const typename simd_policy<T, Arch>::vec* acc) {
+  using vec = typename simd_policy<T, Arch>::vec;
+  using reg = typename vec::register_type;
+  constexpr std::size_t W = simd_policy<T, Arch>::width;
+  reg r[W];
+  CTNN_GEMM_UNROLL
+  for (std::size_t t = 0; t < W; ++t) r[t] = acc[t];
+  // Level l: W >> l vectors with segments of W >> l lanes; pairs fold into the first half.
+  [&]<std::size_t... Level>(std::index_sequence<Level...>) CTNN_GEMM_LAMBDA_INLINE {
+    (
+        [&] {
+          constexpr std::size_t L = W >> Level;  // segment length before this level
+          constexpr std::size_t count = std::size_t(1) << (sizeof...(Level) - Level);
+          CTNN_GEMM_UNROLL
+          for (std::size_t i = 0; i < count / 2; ++i)
+            r[i] = fold<W, L>(r[2 * i], r[2 * i + 1], std::make_index_sequence<W>{});
+        }(),
+        ...);
+  }(std::make_index_sequence<ilog2(W)>{});
+  return vec(r[0]);
 }
 
 // A DM x DN tile (DM * DN == W) of C: rows a, a + lda, ... and columns b, b + ldb, ...; rows or
@@ -72,41 +94,48 @@ void dot_kernel(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a
   using P = simd_policy<T, Arch>;
   using vec = typename P::vec;
   constexpr std::size_t W = P::width;
-  static_assert(DM * DN == W, "one accumulator per lane of the haddp result");
+  static_assert(DM * DN == W, "one accumulator per lane of the reduced vector");
   const T* ar[DM];
   const T* br[DN];
-  unroll<DM>([&](auto i) CTNN_GEMM_LAMBDA_INLINE { ar[i] = a + (i < m ? i : m - 1) * lda; });
-  unroll<DN>([&](auto j) CTNN_GEMM_LAMBDA_INLINE { br[j] = b + (j < n ? j : n - 1) * ldb; });
+  CTNN_GEMM_UNROLL
+  for (std::size_t i = 0; i < DM; ++i) ar[i] = a + (i < m ? i : m - 1) * lda;
+  CTNN_GEMM_UNROLL
+  for (std::size_t j = 0; j < DN; ++j) br[j] = b + (j < n ? j : n - 1) * ldb;
 
   vec acc[DM * DN];
-  unroll<DM * DN>([&](auto t) CTNN_GEMM_LAMBDA_INLINE { acc[t] = P::zero(); });
-  const auto step = [&](std::size_t p, auto load) CTNN_GEMM_LAMBDA_INLINE {
+  CTNN_GEMM_UNROLL
+  for (std::size_t t = 0; t < DM * DN; ++t) acc[t] = P::zero();
+  // One K step of W values; `masked` replaces the first `skip` lanes by zeros in both operands.
+  const auto step = [&](std::size_t p, bool masked, std::size_t skip) CTNN_GEMM_LAMBDA_INLINE {
+    const auto keep = P::load(dot_mask<T, W>::values + (W - skip)) != P::zero();
     vec av[DM], bv[DN];
-    unroll<DM>([&](auto i) CTNN_GEMM_LAMBDA_INLINE { av[i] = load(ar[i] + p); });
-    unroll<DN>([&](auto j) CTNN_GEMM_LAMBDA_INLINE { bv[j] = load(br[j] + p); });
-    unroll<DM>([&](auto i) CTNN_GEMM_LAMBDA_INLINE {
-      unroll<DN>([&](auto j) CTNN_GEMM_LAMBDA_INLINE {
+    CTNN_GEMM_UNROLL
+    for (std::size_t i = 0; i < DM; ++i) {
+      av[i] = P::load(ar[i] + p);
+      if (masked) av[i] = xsimd::select(keep, av[i], P::zero());
+    }
+    CTNN_GEMM_UNROLL
+    for (std::size_t j = 0; j < DN; ++j) {
+      bv[j] = P::load(br[j] + p);
+      if (masked) bv[j] = xsimd::select(keep, bv[j], P::zero());
+    }
+    CTNN_GEMM_UNROLL
+    for (std::size_t i = 0; i < DM; ++i) {
+      CTNN_GEMM_UNROLL
+      for (std::size_t j = 0; j < DN; ++j)
         acc[i * DN + j] = P::fma(av[i], bv[j], acc[i * DN + j]);
-      });
-    });
+    }
   };
   const std::size_t kv = k / W * W;
-  for (std::size_t p = 0; p < kv; p += W)
-    step(p, [](const T* x) CTNN_GEMM_LAMBDA_INLINE { return P::load(x); });
-  if (kv != k) {
-    // The last W values (k >= W, or earlier values of the same rows precede them), with the
-    // lanes already summed replaced by zeros in both operands (so no 0 * inf).
-    const auto keep = P::load(dot_mask<T, W>::values + (k - kv)) != P::zero();
-    step(k - W, [&](const T* x) CTNN_GEMM_LAMBDA_INLINE {
-      return xsimd::select(keep, P::load(x), P::zero());
-    });
-  }
+  for (std::size_t p = 0; p < kv; p += W) step(p, false, 0);
+  // The last W values (k >= W, or earlier values of the same rows precede them), with the
+  // lanes already summed replaced by zeros in both operands (so no 0 * inf).
+  if (kv != k) step(k - W, true, W - (k - kv));
   alignas(64) T sum[W];
-  const std::size_t* slot = haddp_slots<T, Arch>();
-  xsimd::haddp(acc).store_aligned(sum);  // sum[slot[t]] = sum of acc[t]
+  reduce_lanes<T, Arch>(acc).store_aligned(sum);  // sum[t] = sum of the lanes of acc[t]
   for (std::size_t i = 0; i < DM && i < m; ++i) {
     for (std::size_t j = 0; j < DN && j < n; ++j) {
-      const T s = sum[slot[i * DN + j]];
+      const T s = sum[i * DN + j];
       T& cij = c[i * rs_c + j * cs_c];
       cij = alpha * s + (beta == T(0) ? T(0) : beta * cij);
     }
@@ -163,7 +192,3 @@ void gemm_dot(std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a, 
 }
 
 }  // namespace ctnn::kernels::cpu::detail
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif

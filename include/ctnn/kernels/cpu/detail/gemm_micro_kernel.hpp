@@ -34,36 +34,40 @@ void micro_kernel(std::size_t kc, const T* a, std::size_t a_step, const T* b, st
     // time to hide the misses, so then every line of every row is fetched; longer K needs
     // only the first. (Measured; fetching the next tile's lines instead was slower.)
     if (direct) {
-      if (kc <= 32) {
-        unroll<MR>([&](auto i) CTNN_GEMM_LAMBDA_INLINE {
-          unroll<(NR * sizeof(T) + 63) / 64>([&](auto l) CTNN_GEMM_LAMBDA_INLINE {
+      CTNN_GEMM_UNROLL
+      for (std::size_t i = 0; i < MR; ++i) {
+        __builtin_prefetch(c + i * rs_c, 1);
+        if (kc <= 32) {
+          CTNN_GEMM_UNROLL
+          for (std::size_t l = 1; l < (NR * sizeof(T) + 63) / 64; ++l)
             __builtin_prefetch(c + i * rs_c + l * (64 / sizeof(T)), 1);
-          });
           __builtin_prefetch(c + i * rs_c + NR - 1, 1);
-        });
-      } else {
-        unroll<MR>([&](auto i) CTNN_GEMM_LAMBDA_INLINE { __builtin_prefetch(c + i * rs_c, 1); });
+        }
       }
     }
 
-    // (MR, NR) accumulators; unroll<> keeps every index a constant so they live in registers.
+    // (MR, NR) accumulators; fully unrolled loops keep every index a constant, so they live in
+    // registers.
     vec acc[MR][NV];
-    unroll<MR>([&](auto i) CTNN_GEMM_LAMBDA_INLINE {
-      unroll<NV>([&](auto v) CTNN_GEMM_LAMBDA_INLINE { acc[i][v] = P::zero(); });
-    });
+    CTNN_GEMM_UNROLL
+    for (std::size_t i = 0; i < MR; ++i) {
+      CTNN_GEMM_UNROLL
+      for (std::size_t v = 0; v < NV; ++v) acc[i][v] = P::zero();
+    }
 
     const T* bp = b;
     if constexpr (a_rows_contiguous) {
       const T* ap = a;
       for (std::size_t p = 0; p < kc; ++p) {
         vec bv[NV];
-        unroll<NV>([&](auto v) CTNN_GEMM_LAMBDA_INLINE { bv[v] = P::load(bp + v * W); });
-        unroll<MR>([&](auto i) CTNN_GEMM_LAMBDA_INLINE {
+        CTNN_GEMM_UNROLL
+        for (std::size_t v = 0; v < NV; ++v) bv[v] = P::load(bp + v * W);
+        CTNN_GEMM_UNROLL
+        for (std::size_t i = 0; i < MR; ++i) {
           const vec av = P::broadcast(ap[i]);
-          unroll<NV>([&](auto v) CTNN_GEMM_LAMBDA_INLINE {
-            acc[i][v] = P::fma(av, bv[v], acc[i][v]);
-          });
-        });
+          CTNN_GEMM_UNROLL
+          for (std::size_t v = 0; v < NV; ++v) acc[i][v] = P::fma(av, bv[v], acc[i][v]);
+        }
         ap += a_step;
         bp += b_step;
       }
@@ -72,75 +76,74 @@ void micro_kernel(std::size_t kc, const T* a, std::size_t a_step, const T* b, st
       // (scaled index addressing), so a 12-row tile needs 4 pointers and one stride register.
       constexpr std::size_t G = (MR + 2) / 3;
       const T* ag[G];
-      unroll<G>([&](auto g) CTNN_GEMM_LAMBDA_INLINE { ag[g] = a + 3 * g * a_step; });
+      CTNN_GEMM_UNROLL
+      for (std::size_t g = 0; g < G; ++g) ag[g] = a + 3 * g * a_step;
       for (std::size_t p = 0; p < kc; ++p) {
         vec bv[NV];
-        unroll<NV>([&](auto v) CTNN_GEMM_LAMBDA_INLINE { bv[v] = P::load(bp + v * W); });
-        unroll<MR>([&](auto i) CTNN_GEMM_LAMBDA_INLINE {
+        CTNN_GEMM_UNROLL
+        for (std::size_t v = 0; v < NV; ++v) bv[v] = P::load(bp + v * W);
+        CTNN_GEMM_UNROLL
+        for (std::size_t i = 0; i < MR; ++i) {
           const vec av = P::broadcast(ag[i / 3][(i % 3) * a_step + p]);
-          unroll<NV>([&](auto v) CTNN_GEMM_LAMBDA_INLINE {
-            acc[i][v] = P::fma(av, bv[v], acc[i][v]);
-          });
-        });
+          CTNN_GEMM_UNROLL
+          for (std::size_t v = 0; v < NV; ++v) acc[i][v] = P::fma(av, bv[v], acc[i][v]);
+        }
         bp += b_step;
       }
     }
 
     // Write back C = alpha * acc + beta * C into rows of NR contiguous values, ldw apart.
-    const auto write = [&](T* cw, std::size_t ldw, auto f) CTNN_GEMM_LAMBDA_INLINE {
-      unroll<MR>([&](auto i) CTNN_GEMM_LAMBDA_INLINE {
-        unroll<NV>([&](auto v) CTNN_GEMM_LAMBDA_INLINE {
-          T* cp = cw + i * ldw + v * W;
-          P::store(cp, f(acc[i][v], cp));
-        });
-      });
-    };
     const vec va = P::broadcast(alpha);
     const vec vb = P::broadcast(beta);
-    // fma(alpha, x, beta * c) is fma(alpha, x, c) when beta == 1, so the special cases below
-    // round the same way as the general one.
-    const auto general = [&](const vec& x, const T* cp) CTNN_GEMM_LAMBDA_INLINE {
-      return P::fma(va, x, P::mul(vb, P::load(cp)));
-    };
-    const auto scaled = [&](T* cw, std::size_t ldw) CTNN_GEMM_LAMBDA_INLINE {  // beta == 0
-      if (alpha == T(1))
-        write(cw, ldw, [](const vec& x, const T*) CTNN_GEMM_LAMBDA_INLINE { return x; });
-      else
-        write(cw, ldw,
-              [&](const vec& x, const T*) CTNN_GEMM_LAMBDA_INLINE { return P::mul(va, x); });
+    // mode 0: alpha * acc (C not read), 1: acc (alpha == 1, C not read), 2: fma(alpha, acc, C)
+    // (beta == 1), 3: fma(alpha, acc, beta * C). fma(alpha, x, beta * c) is fma(alpha, x, c) for
+    // beta == 1 and alpha * x for c == 0, so every mode rounds like the general one.
+    const auto write = [&](T* cw, std::size_t ldw, int mode) CTNN_GEMM_LAMBDA_INLINE {
+      CTNN_GEMM_UNROLL
+      for (std::size_t i = 0; i < MR; ++i) {
+        CTNN_GEMM_UNROLL
+        for (std::size_t v = 0; v < NV; ++v) {
+          T* cp = cw + i * ldw + v * W;
+          const vec x = acc[i][v];
+          P::store(cp, mode == 0   ? P::mul(va, x)
+                       : mode == 1 ? x
+                       : mode == 2 ? P::fma(va, x, P::load(cp))
+                                   : P::fma(va, x, P::mul(vb, P::load(cp))));
+        }
+      }
     };
     if (direct) {
-      if (beta == T(0))  // C is not read
-        scaled(c, rs_c);
-      else if (beta == T(1))
-        write(c, rs_c, [&](const vec& x, const T* cp) CTNN_GEMM_LAMBDA_INLINE {
-          return P::fma(va, x, P::load(cp));
-        });
+      // One loop per mode, so the mode test is outside the stores.
+      if (beta == T(0))
+        alpha == T(1) ? write(c, rs_c, 1) : write(c, rs_c, 0);
       else
-        write(c, rs_c, general);
+        beta == T(1) ? write(c, rs_c, 2) : write(c, rs_c, 3);
     } else {
-      // Edge or transposed tile: the same arithmetic on a copy, then the nr valid columns go
-      // back (a transposed C, rs_c == 1, through register transposes; tiles narrower than 4,
-      // the scalar fallback's, element by element).
+      // Edge or transposed tile: the same arithmetic on a copy (zeros where C is not read),
+      // then the nr valid columns go back, in 16-byte pieces (a transposed C, rs_c == 1,
+      // through register transposes; tiles narrower than 4, the scalar fallback's, element by
+      // element).
       const bool transposed = NR >= 4 && rs_c == 1;
       alignas(64) T tile[MR][NR];
-      if (beta == T(0)) {
-        scaled(&tile[0][0], NR);
-      } else {
-        unroll<MR>([&](auto i) CTNN_GEMM_LAMBDA_INLINE {
-          unroll<NV>([&](auto v) CTNN_GEMM_LAMBDA_INLINE {
-            P::store(&tile[i][v * W], P::zero());
-          });
-        });
+      CTNN_GEMM_UNROLL
+      for (std::size_t i = 0; i < MR; ++i) {
+        CTNN_GEMM_UNROLL
+        for (std::size_t v = 0; v < NV; ++v) P::store(&tile[i][v * W], P::zero());
+      }
+      if (beta != T(0)) {
         if (transposed)
           transpose_copy(nr, MR, c, cs_c, &tile[0][0], NR);  // tile[i][j] = c[j * cs_c + i]
+        else if (NR >= 4 && cs_c == 1)
+          copy_block(MR, nr, c, rs_c, &tile[0][0], NR);
         else
           for (std::size_t i = 0; i < MR; ++i)
             for (std::size_t j = 0; j < nr; ++j) tile[i][j] = c[i * rs_c + j * cs_c];
-        write(&tile[0][0], NR, general);
       }
+      write(&tile[0][0], NR, 3);
       if (transposed)
         transpose_copy(MR, nr, &tile[0][0], NR, c, cs_c);  // c[j * cs_c + i] = tile[i][j]
+      else if (NR >= 4 && cs_c == 1)
+        copy_block(MR, nr, &tile[0][0], NR, c, rs_c);
       else
         for (std::size_t i = 0; i < MR; ++i)
           for (std::size_t j = 0; j < nr; ++j) c[i * rs_c + j * cs_c] = tile[i][j];

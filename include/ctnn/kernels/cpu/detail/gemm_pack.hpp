@@ -82,6 +82,25 @@ inline void transpose_copy(std::size_t rows, std::size_t cols, const T* src, std
 #pragma GCC diagnostic pop
 #endif
 
+// copy_block(rows, cols, src, lds, dst, ldd): dst[r * ldd + c] = src[r * lds + c], in 16-byte
+// pieces where SSE2 is available (edge tiles of C: a few columns per row).
+template <class T>
+inline void copy_block(std::size_t rows, std::size_t cols, const T* src, std::size_t lds, T* dst,
+                       std::size_t ldd) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* s = src + r * lds;
+    T* d = dst + r * ldd;
+    std::size_t c = 0;
+#if XSIMD_WITH_SSE2 && !defined(CTNN_GEMM_FORCE_SCALAR)
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      using v = xsimd::batch<T, xsimd::sse2>;
+      for (; c + v::size <= cols; c += v::size) v::load_unaligned(s + c).store_unaligned(d + c);
+    }
+#endif
+    for (; c < cols; ++c) d[c] = s[c];
+  }
+}
+
 // pack_a: mr rows x kc steps of op(A) starting at `a` (already offset to (i0, p0)).
 //   !trans_a: op(A)(i, p) = a[i * lda + p]   trans_a: op(A)(i, p) = a[p * lda + i]
 template <std::size_t MR, class T>
