@@ -170,7 +170,7 @@ class Trainer {
   }
 
  private:
-  // The CPU trainer's run-time checks, plus what the device does not do yet.
+  // What the device does not do yet, then the CPU trainer's run-time checks.
   static void check(const TrainConfig& c, const data::Dataset& tr, const data::Dataset& va) {
     auto fail = [](const std::string& m) { throw ConfigError("cuda::Trainer: " + m); };
     if (c.distributed != nullptr)
@@ -178,48 +178,7 @@ class Trainer {
     if (c.checkpoint_every > 0)
       fail("checkpoints (TrainConfig::checkpoint_every) are not written by the GPU trainer yet; "
            "train in shorter fit() calls and save the net between them");
-    if (c.batch_size == 0) fail("batch_size must be at least 1, got 0");
-    if (!std::isfinite(c.learning_rate) || c.learning_rate <= 0)
-      fail("learning_rate must be a finite number > 0, got " + ctnn::detail::number(c.learning_rate));
-    if (c.max_epochs == 0) fail("max_epochs must be at least 1, got 0");
-    if (c.eval_batch_size == 0) fail("eval_batch_size must be at least 1, got 0");
-    if (tr.empty()) fail("the training set is empty");
-    check_data("training set", tr);
-    if (!va.empty()) {
-      check_data("validation set", va);
-      const auto& labels = va.labels();
-      if (std::all_of(labels.begin(), labels.end(), [&](auto l) { return l == labels.front(); }))
-        fail("the validation set holds a single class (" + std::to_string(labels.front()) +
-             "): its accuracy would say nothing; split with another seed or a larger fraction");
-    } else if (requires_validation()) {
-      fail("the validation set is empty, but " + stopping_type::name() +
-           " watches validation metrics");
-    }
-  }
-
-  static void check_data(const std::string& what, const data::Dataset& d) {
-    using In = typename Model::input_shape;
-    const auto shape = d.sample_shape();
-    const bool same = In::rank == 3 && shape[0] == In::dims[0] && shape[1] == In::dims[1] &&
-                      shape[2] == In::dims[2];
-    const bool flat_ok = In::rank == 1 && d.sample_size() == In::size;
-    if (!same && !flat_ok)
-      throw ConfigError("cuda::Trainer: the " + what + "'s samples have shape (" +
-                        std::to_string(shape[0]) + ", " + std::to_string(shape[1]) + ", " +
-                        std::to_string(shape[2]) + ") but the model's input_shape is " +
-                        shape_name<In>());
-    constexpr std::size_t classes = Model::output_shape::size;
-    for (std::size_t i = 0; i < d.size(); ++i) {
-      const auto label = d.labels()[i];
-      if (label < 0 || std::size_t(label) >= classes)
-        throw ConfigError("cuda::Trainer: the " + what + " has label " + std::to_string(label) +
-                          " at sample " + std::to_string(i) + ", outside the model's " +
-                          std::to_string(classes) + " outputs");
-    }
-  }
-
-  static constexpr bool requires_validation() {
-    return !std::is_same_v<stopping_type, MaxEpochs> && !std::is_same_v<stopping_type, StopOnNaN>;
+    cpu_trainer::check(c, tr, va);
   }
 
   // One training run on the device.

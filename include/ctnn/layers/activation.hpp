@@ -9,16 +9,6 @@
 
 namespace ctnn {
 
-namespace detail {
-// Shape rules shared by every elementwise layer.
-struct Elementwise : LayerSpecBase {
-  template <class In>
-  static constexpr Rule check() { return Rule::ok; }
-  template <class In>
-  using output_shape = In;
-};
-}  // namespace detail
-
 struct Relu : detail::Elementwise {
   static std::string name() { return "Relu"; }
   template <class In, class T>

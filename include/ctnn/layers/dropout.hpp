@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "ctnn/kernels/kernels.hpp"
-#include "ctnn/layers/activation.hpp"
 #include "ctnn/layers/layer.hpp"
 
 namespace ctnn {

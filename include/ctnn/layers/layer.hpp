@@ -33,6 +33,16 @@ struct SegmentInfo {
   bool decay = true;  // false for biases and BatchNorm parameters
 };
 
+namespace detail {
+// Shape rules shared by every elementwise layer: any input, the same shape out.
+struct Elementwise : LayerSpecBase {
+  template <class In>
+  static constexpr Rule check() { return Rule::ok; }
+  template <class In>
+  using output_shape = In;
+};
+}  // namespace detail
+
 // Runtime base of layers without parameters or buffers.
 template <class T>
 struct ParameterFree {

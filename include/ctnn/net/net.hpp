@@ -145,7 +145,6 @@ class Network {
       std::vector<ParameterSegment> out;
       if constexpr (valid) {
         const auto names = Layers_::layer_names();
-        std::vector<std::size_t> offsets;
         for (const auto& [index, s] : Layers_::segments())
           out.push_back({index + 1, names[index], s.name, s.offset, s.size, s.decay});
       }

@@ -128,6 +128,13 @@ class Trainer {
     return run.go();
   }
 
+  // The run-time checks fit() makes before any work: settings, sample shapes, labels and the
+  // validation set. Throws ConfigError naming the setting. Other trainers (cuda::Trainer) reuse it.
+  static void check(const TrainConfig& config, const data::Dataset& train,
+                    const data::Dataset& validation) {
+    Run::checked(config, train, validation);
+  }
+
   // Continues a run from a checkpoint written by fit() (see io/checkpoint.hpp).
   History resume(Model& net, const data::Dataset& train, const data::Dataset& validation,
                  const std::string& checkpoint_path);
@@ -271,8 +278,11 @@ class Trainer {
             hits = count_correct(y, labels, count, classes);
             // Each rank's gradient is the mean over its slice; weight it so the allreduce sum is
             // the mean over the global batch, exactly as on one process.
-            const scalar_type weight = scalar_type(double(count) / double(batch.size));
-            for (std::size_t i = 0; i < count * classes; ++i) grad[i] *= weight;
+            // A single process owns the whole batch (weight 1): no pass over the gradient.
+            if (count != batch.size) {
+              const scalar_type weight = scalar_type(double(count) / double(batch.size));
+              for (std::size_t i = 0; i < count * classes; ++i) grad[i] *= weight;
+            }
             net.backward(grad.data());
           } else {
             // A global batch smaller than the number of ranks (an epoch's last) leaves this
