@@ -225,12 +225,8 @@ Timing measure(const Options& o, std::size_t batch, Step&& step) {
 }
 
 const char* kernels_name() {
-#ifdef CTNN_HAS_FAST_GEMM
   static const std::string name = std::string("fast-") + ctnn::kernels::cpu::gemm_arch_name();
   return name.c_str();
-#else
-  return "reference";
-#endif
 }
 
 template <class Model>

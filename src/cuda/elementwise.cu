@@ -33,7 +33,7 @@ __device__ inline float hash_uniform(std::uint64_t seed, std::size_t i) {
 }  // namespace
 
 void relu_forward(const float* x, float* y, std::size_t n) {
-  launch(n, [=] __device__(std::size_t i) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; }, "relu_forward");
+  launch(n, [=] __device__(std::size_t i) { y[i] = x[i] < 0.0f ? 0.0f : x[i]; }, "relu_forward");
 }
 void relu_backward(const float* x, const float* dy, float* dx, std::size_t n) {
   launch(n, [=] __device__(std::size_t i) { dx[i] = x[i] > 0.0f ? dy[i] : 0.0f; }, "relu_backward");

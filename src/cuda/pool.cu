@@ -41,7 +41,7 @@ __global__ void maxpool_forward_kernel(Dims<I> d, const float* __restrict__ x, f
       for (I kx = 0; kx < d.window; ++kx) {
         const I i = (c * d.h + oy * d.stride + ky) * d.w + ox * d.stride + kx;
         const float v = xs[i];
-        if (v > best_value) best = i, best_value = v;
+        if (v > best_value || (v != v && best_value == best_value)) best = i, best_value = v;  // NaN wins, as on the CPU
       }
     y[o] = best_value;
     argmax[o] = std::uint32_t(best);

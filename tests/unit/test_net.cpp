@@ -142,3 +142,38 @@ TEST_CASE("a batch larger than before, then smaller, reuses buffers correctly", 
   const float* y1 = net.predict(x.data(), 1);
   for (std::size_t i = 0; i < 10; ++i) REQUIRE(y1[i] == first[i]);
 }
+
+TEST_CASE("Relu runs in place where nothing needs its input; inference uses two buffers",
+          "[net]") {
+  // Relu after Conv, after Relu, after Sigmoid (which reads its own output in backward, so that
+  // Relu may not overwrite it), inside a Residual, and as the last layer.
+  using Chain = Net<Input<2, 9, 9>, Conv<4, 3, 1, 1>, Relu, Relu, Sigmoid, Relu,
+                    Residual<Conv<4, 3, 1, 1>, Relu>, Tanh, Relu, Flatten, Dense<5>, Relu>;
+  using Seq = Sequence<float, Shape<2, 9, 9>, Conv<4, 3, 1, 1>, Relu, Relu, Sigmoid, Relu,
+                       Residual<Conv<4, 3, 1, 1>, Relu>, Tanh, Relu, Flatten, Dense<5>, Relu>;
+  STATIC_REQUIRE(!Seq::in_place<0>());  // the caller's input
+  STATIC_REQUIRE(Seq::in_place<1>());
+  STATIC_REQUIRE(Seq::in_place<2>());
+  STATIC_REQUIRE(!Seq::in_place<4>());  // after Sigmoid
+  STATIC_REQUIRE(!Seq::in_place<7>());  // after Tanh
+  STATIC_REQUIRE(!Seq::in_place<10>()); // the last layer writes the caller's output
+  STATIC_REQUIRE(Seq::slot<2>() == 0);
+  STATIC_REQUIRE(Seq::side<1>() == Seq::side<0>());
+  STATIC_REQUIRE(Seq::side<3>() != Seq::side<2>());
+
+  // The same values as the same net in double, where in-place makes no difference to rounding,
+  // and the gradients of forward_train/backward agree with inference's output.
+  Chain net{7};
+  Chain::rebind<double> twin{7};
+  Rng rng(5);
+  const std::size_t batch = 3;
+  std::vector<float> x(batch * Chain::input_shape::size);
+  std::vector<double> xd(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) xd[i] = x[i] = float(rng.uniform(-1, 1));
+  const float* y = net.predict(x.data(), batch);
+  const double* yd = twin.predict(xd.data(), batch);
+  for (std::size_t i = 0; i < batch * 5; ++i) CHECK(y[i] == Approx(yd[i]).margin(1e-5));
+  std::vector<float> inference(y, y + batch * 5);
+  const float* yt = net.forward_train(x.data(), batch);  // no Dropout: the same function
+  for (std::size_t i = 0; i < batch * 5; ++i) CHECK(yt[i] == inference[i]);
+}

@@ -10,6 +10,7 @@
 namespace ctnn {
 
 struct Relu : detail::Elementwise {
+  static constexpr bool runs_in_place = true;  // x > 0 exactly where relu(x) > 0, NaN included
   static std::string name() { return "Relu"; }
   template <class In, class T>
   struct layer : ParameterFree<T> {
@@ -37,6 +38,7 @@ struct LeakyRelu : detail::Elementwise {
 };
 
 struct Sigmoid : detail::Elementwise {
+  static constexpr bool backward_reads_output = true;
   static std::string name() { return "Sigmoid"; }
   template <class In, class T>
   struct layer : ParameterFree<T> {
@@ -50,6 +52,7 @@ struct Sigmoid : detail::Elementwise {
 };
 
 struct Tanh : detail::Elementwise {
+  static constexpr bool backward_reads_output = true;
   static std::string name() { return "Tanh"; }
   template <class In, class T>
   struct layer : ParameterFree<T> {

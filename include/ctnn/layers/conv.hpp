@@ -5,7 +5,6 @@
 // Parameters: weight (Filters, C, K, K) then bias (Filters).
 #include <cstddef>
 #include <string>
-#include <vector>
 
 #include "ctnn/kernels/kernels.hpp"
 #include "ctnn/layers/layer.hpp"
@@ -59,15 +58,15 @@ struct Conv : LayerSpecBase {
       detail::fan_in_uniform(rng, b_, Filters, G.patch_size());
     }
     void forward(const T* x, T* y, std::size_t batch, Mode, Rng&) {
-      kernels::conv2d_forward<G>(x, w_, b_, y, batch, columns_);
+      kernels::conv2d_forward<G>(x, w_, b_, y, batch, workspace_);
     }
     void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch) {
-      kernels::conv2d_backward<G>(x, w_, dy, dx, dw_, db_, batch, columns_);
+      kernels::conv2d_backward<G>(x, w_, dy, dx, dw_, db_, batch, workspace_);
     }
 
    private:
     T *w_ = nullptr, *b_ = nullptr, *dw_ = nullptr, *db_ = nullptr;
-    std::vector<T> columns_;  // im2col workspace, one sample
+    kernels::conv_workspace<T> workspace_;  // im2col bands and gradient partials, per thread
   };
 };
 

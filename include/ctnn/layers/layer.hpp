@@ -20,7 +20,14 @@ namespace ctnn {
 enum class Mode { inference, training };
 
 // Marks a type as a layer spec (the type a user writes in Net<...>).
-struct LayerSpecBase {};
+struct LayerSpecBase {
+  // Whether backward reads the layer's own output (Sigmoid, Tanh): then no later layer may
+  // overwrite that output in place.
+  static constexpr bool backward_reads_output = false;
+  // Whether the layer may write its output over its input (Relu: its backward needs only the
+  // sign of the input, which the output keeps). Sequence decides when it actually does.
+  static constexpr bool runs_in_place = false;
+};
 
 template <class L>
 concept LayerSpec = std::is_base_of_v<LayerSpecBase, L>;

@@ -122,6 +122,32 @@ class Sequence {
   static constexpr std::size_t largest_activation = largest_inner(indices{});
 
  public:
+  // Layer I writes its output over its input when it may (Relu), it is neither the first layer
+  // (whose input is the caller's) nor the last (whose output is), and the layer before it does
+  // not read its own output in backward. Saves a buffer and a pass over memory.
+  template <std::size_t I>
+  static constexpr bool in_place() {
+    if constexpr (I == 0 || I + 1 >= length) {
+      return false;
+    } else {
+      using L = detail::list_at_t<I, type_list<Layers...>>;
+      using Before = detail::list_at_t<I - 1, type_list<Layers...>>;
+      return L::runs_in_place && !Before::backward_reads_output;
+    }
+  }
+  // Training: the activations_ slot holding layer I's output (I < length - 1).
+  template <std::size_t I>
+  static constexpr std::size_t slot() {
+    if constexpr (in_place<I>()) return slot<I - 1>(); else return I;
+  }
+  // Inference: which of the two ping-pong buffers holds layer I's output.
+  template <std::size_t I>
+  static constexpr std::size_t side() {
+    if constexpr (I == 0) return 0;
+    else if constexpr (in_place<I>()) return side<I - 1>();
+    else return 1 - side<I - 1>();
+  }
+
   static constexpr std::size_t parameter_count = parameter_offsets[length];
   static constexpr std::size_t buffer_count = buffer_offsets[length];
 
@@ -150,13 +176,25 @@ class Sequence {
     each([&]<std::size_t I>() { at<I>().initialize(rng); });
   }
 
-  // x: (batch, In) => y: (batch, output_shape). Keeps the intermediate activations for backward.
+  // x: (batch, In) => y: (batch, output_shape). In training mode keeps the intermediate
+  // activations for backward; inference needs only two buffers, used in turn.
   void forward(const T* x, T* y, std::size_t batch, Mode mode, Rng& rng) {
     if constexpr (length == 0) {
       std::copy(x, x + batch * In::size, y);
+    } else if (mode == Mode::inference) {
+      if constexpr (length > 1)
+        for (auto& b : ping_pong_) detail::ensure_size(b, batch * largest_activation);
+      each([&]<std::size_t I>() {
+        const T* in = x;
+        T* out = y;
+        if constexpr (I > 0) in = ping_pong_[side<I - 1>()].data();
+        if constexpr (I + 1 < length) out = ping_pong_[side<I>()].data();
+        at<I>().forward(in, out, batch, mode, rng);
+      });
     } else {
       each([&]<std::size_t I>() {
-        if constexpr (I + 1 < length) detail::ensure_size(activations_[I], batch * shape_at<I + 1>::size);
+        if constexpr (I + 1 < length && !in_place<I>())
+          detail::ensure_size(activations_[I], batch * shape_at<I + 1>::size);
       });
       each([&]<std::size_t I>() { at<I>().forward(input_of<I>(x), output_of<I>(y), batch, mode, rng); });
     }
@@ -176,17 +214,14 @@ class Sequence {
     }
   }
 
-  // The activation after layer I of the last forward (I < length - 1).
-  const T* activation(std::size_t i) const { return activations_[i].data(); }
-
  private:
   template <std::size_t I>
   auto& at() { return boost::hana::at_c<I>(layers_); }
 
   template <std::size_t I>
-  const T* input_of(const T* x) const { if constexpr (I == 0) return x; else return activations_[I - 1].data(); }
+  const T* input_of(const T* x) const { if constexpr (I == 0) return x; else return activations_[slot<I - 1>()].data(); }
   template <std::size_t I>
-  T* output_of(T* y) { if constexpr (I + 1 == length) return y; else return activations_[I].data(); }
+  T* output_of(T* y) { if constexpr (I + 1 == length) return y; else return activations_[slot<I>()].data(); }
 
   template <class F>
   static void each(F&& f) {
@@ -202,6 +237,7 @@ class Sequence {
   objects layers_;
   std::array<std::vector<T>, (length > 0 ? length - 1 : 0)> activations_;  // inner outputs
   std::array<std::vector<T>, 2> scratch_;  // ping-pong gradient buffers for backward
+  std::array<std::vector<T>, (length > 1 ? 2 : 0)> ping_pong_;  // inference activations
 };
 
 }  // namespace ctnn

@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ctnn/kernels/kernels.hpp"
 #include "ctnn/train/concepts.hpp"
 
 namespace ctnn {
@@ -60,24 +61,18 @@ struct adam_state {
   }
 
   // One Adam update of n values with step number step_count (already incremented).
-  // (n) w, g, exp_avg, exp_avg_sq; contiguous, no branches: the loop vectorizes.
   void update(T* w, const T* g, std::size_t n, double lr, double beta1, double beta2,
               double epsilon) {
     const double bias_correction1 = 1.0 - std::pow(beta1, static_cast<double>(step_count));
     const double bias_correction2 = 1.0 - std::pow(beta2, static_cast<double>(step_count));
-    const T neg_step_size = T(-(lr / bias_correction1));
-    const T bias_correction2_sqrt = T(std::sqrt(bias_correction2));
-    const T b1 = T(beta1), one_minus_b1 = T(1.0 - beta1);
-    const T b2 = T(beta2), one_minus_b2 = T(1.0 - beta2);
-    const T eps = T(epsilon);
-    T* m = exp_avg.data();
-    T* v = exp_avg_sq.data();
-    for (std::size_t i = 0; i < n; ++i) {
-      m[i] = m[i] * b1 + one_minus_b1 * g[i];
-      v[i] = v[i] * b2 + one_minus_b2 * g[i] * g[i];
-      const T denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
-      w[i] += neg_step_size * m[i] / denom;
-    }
+    const kernels::AdamCoefficients<T> c{T(-(lr / bias_correction1)),
+                                         T(std::sqrt(bias_correction2)),
+                                         T(beta1),
+                                         T(1.0 - beta1),
+                                         T(beta2),
+                                         T(1.0 - beta2),
+                                         T(epsilon)};
+    kernels::adam_update(w, g, exp_avg.data(), exp_avg_sq.data(), n, c);
   }
 
   std::vector<std::span<T>> buffers() { return {std::span<T>(exp_avg), std::span<T>(exp_avg_sq)}; }

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ctnn/kernels/kernels.hpp"
 #include "ctnn/train/concepts.hpp"
 
 namespace ctnn {
@@ -77,25 +78,10 @@ class RmsProp {
     T* w = params.data();
     const T* g = grads.data();
     T* s = square_avg_.data();
-    const T alpha = T(options_.alpha), one_minus_alpha = T(1.0 - options_.alpha);
-    const T eps = T(options_.epsilon);
-    const T neg_lr = T(-lr);
-    if (options_.momentum > 0.0) {
-      T* buf = momentum_buffer_.data();
-      const T mu = T(options_.momentum);
-      for (std::size_t i = 0; i < n; ++i) {
-        s[i] = s[i] * alpha + one_minus_alpha * g[i] * g[i];
-        const T avg = std::sqrt(s[i]) + eps;
-        buf[i] = buf[i] * mu + g[i] / avg;
-        w[i] += neg_lr * buf[i];
-      }
-    } else {
-      for (std::size_t i = 0; i < n; ++i) {
-        s[i] = s[i] * alpha + one_minus_alpha * g[i] * g[i];
-        const T avg = std::sqrt(s[i]) + eps;
-        w[i] += neg_lr * g[i] / avg;
-      }
-    }
+    const kernels::RmsPropCoefficients<T> c{T(options_.alpha), T(1.0 - options_.alpha),
+                                            T(options_.epsilon), T(-lr), T(options_.momentum)};
+    T* buf = options_.momentum > 0.0 ? momentum_buffer_.data() : nullptr;
+    kernels::rmsprop_update(w, g, s, buf, n, c);
   }
 
   std::uint64_t step_count() const { return step_count_; }

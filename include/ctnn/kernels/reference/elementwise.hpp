@@ -5,9 +5,10 @@
 
 namespace ctnn::kernels::reference {
 
+// NaN stays NaN (as PyTorch): a diverging net must not look healthy after a Relu.
 template <class T>
 void relu_forward(const T* x, T* y, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+  for (std::size_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? T(0) : x[i];
 }
 template <class T>
 void relu_backward(const T* x, const T* dy, T* dx, std::size_t n) {

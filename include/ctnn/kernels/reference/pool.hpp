@@ -1,6 +1,7 @@
 #pragma once
 // Reference pooling kernels. Max pooling records the winning input index per output so the
-// backward pass routes the gradient without searching again.
+// backward pass routes the gradient without searching again. The winner is the first maximum
+// in window order, or the first NaN (NaN propagates, as in PyTorch).
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -21,7 +22,7 @@ void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t batch)
           for (std::size_t ky = 0; ky < G.window; ++ky)
             for (std::size_t kx = 0; kx < G.window; ++kx) {
               const std::size_t i = (c * G.height + oy * G.stride + ky) * G.width + ox * G.stride + kx;
-              if (xs[i] > xs[best]) best = i;
+              if (xs[i] > xs[best] || (xs[i] != xs[i] && xs[best] == xs[best])) best = i;
             }
           const std::size_t o = n * G.output_size() + (c * G.out_height + oy) * G.out_width + ox;
           y[o] = xs[best];

@@ -98,7 +98,7 @@ struct gemm_blocking {
   static constexpr std::size_t nv = width == 1 ? 4 : 2;
   static constexpr std::size_t mr = width == 1 ? 4 : (wide ? 12 : 6);
   static constexpr std::size_t nr = nv * width;
-  static constexpr std::size_t kc = (wide ? 288 : 256) * 4 / sizeof(T);
+  static constexpr std::size_t kc = 288 * 4 / sizeof(T);
   static constexpr std::size_t nc = wide ? 768 : 256;
   static_assert(width == 1 || mr * nv + nv + 1 <= policy::registers,
                 "GEMM register block does not fit the vector register file");

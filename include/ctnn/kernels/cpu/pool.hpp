@@ -1,0 +1,199 @@
+#pragma once
+// Pooling on the CPU: loops over compile-time bounds, vectorized along each output row (xsimd or
+// the compiler), channel planes split over threads. Same contracts as kernels/reference/pool.hpp,
+// including max pooling's winner (argmax) rule, so backward is a scatter.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "ctnn/kernels/cpu/elementwise.hpp"
+#include "ctnn/kernels/cpu/parallel.hpp"
+#include "ctnn/kernels/geometry.hpp"
+
+namespace ctnn::kernels::cpu {
+namespace detail {
+
+// Whether candidate (v, index kv) replaces the current winner (m, km) of a max-pooling window:
+// the reference's rule (first maximum in window order, first NaN beats any number) for
+// candidates that may come out of order. Scalars or xsimd vectors; indices held as T.
+template <class V>
+inline auto replaces(const V& v, const V& kv, const V& m, const V& km) {
+  if constexpr (std::is_floating_point_v<V>) {
+    const bool vn = v != v, mn = m != m;
+    return (v > m) | (vn & !mn) | (((v == m) | (vn & mn)) & (kv < km));
+  } else {
+    const auto vn = xsimd::isnan(v), mn = xsimd::isnan(m);
+    return (v > m) | (vn & !mn) | (((v == m) | (vn & mn)) & (kv < km));
+  }
+}
+
+// Lanes of the vector the pooling rows are processed in (1 without SIMD).
+template <class T>
+constexpr std::size_t lanes() {
+  if constexpr (has_simd<T>)
+    return simd<T>::size;
+  else
+    return 1;
+}
+
+// The window winners along one row, n a multiple of lanes<T>(): (m[i], km[i]) (value, window
+// index) against (v[i], kv), where kv = kv_scale * kv_row[i] + kv_add, or kv_add when FromRow
+// is false.
+template <bool FromRow, class T>
+inline void reduce_winners(T* __restrict m, T* __restrict km, const T* __restrict v,
+                           const T* __restrict kv_row, T kv_scale, T kv_add, std::size_t n) {
+  if constexpr (has_simd<T>) {
+    using V = simd<T>;
+    const V scale(kv_scale), add(kv_add);
+    for (std::size_t i = 0; i < n; i += V::size) {
+      const V vv = V::load_unaligned(v + i), mv = V::load_unaligned(m + i);
+      V kvv = add;
+      if constexpr (FromRow) kvv = V::load_unaligned(kv_row + i) * scale + add;
+      const V kmv = V::load_unaligned(km + i);
+      const auto take = replaces(vv, kvv, mv, kmv);
+      xsimd::select(take, vv, mv).store_unaligned(m + i);
+      xsimd::select(take, kvv, kmv).store_unaligned(km + i);
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      const T kvi = FromRow ? kv_row[i] * kv_scale + kv_add : kv_add;
+      const bool take = replaces(v[i], kvi, m[i], km[i]);
+      m[i] = take ? v[i] : m[i];
+      km[i] = take ? kvi : km[i];
+    }
+  }
+}
+
+}  // namespace detail
+
+// x: (B,C,H,W) => y: (B,C,OH,OW), argmax: (B,C,OH,OW) indices into one sample's (C,H,W), as the
+// reference. Per output row: the window's rows are reduced into one row (winning value and its
+// window row, contiguous and vectorized), then each column's window: h[i] = winner of
+// row[i .. i + window) for every i (shifted contiguous loads, vectorized; stride > 1 computes
+// some h it does not need, which is still cheaper than strided scalar code), y[ox] = h[ox * S].
+template <PoolGeometry G, class T>
+void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
+  const std::size_t planes = batch * G.channels;
+  constexpr std::size_t in_plane = G.height * G.width, out_plane = G.out_height * G.out_width;
+  // Row buffers padded to whole vectors (so no loop has a scalar tail) plus room for the
+  // shifted reads of the column pass.
+  constexpr std::size_t L = detail::lanes<T>();
+  constexpr std::size_t span = ((G.out_width - 1) * G.stride + 1 + L - 1) / L * L;  // h values
+  constexpr std::size_t padded = std::max((G.width + L - 1) / L * L, span + G.window - 1);
+  static_assert(G.window * G.window < (std::size_t(1) << 24), "window indices must be exact in T");
+  parallel_ranges(planes, parts_for(planes, out_plane * G.window * G.window * 4, std::size_t(1) << 16),
+                  [&](std::size_t, std::size_t begin, std::size_t end) {
+    T rows[padded], row_k[padded], next[padded], h[span], h_k[span];
+    std::fill(rows, rows + padded, T(0));
+    std::fill(next, next + padded, T(0));
+    for (std::size_t p = begin; p < end; ++p) {
+      const std::size_t channel = p % G.channels;
+      for (std::size_t oy = 0; oy < G.out_height; ++oy) {
+        const T* top = x + p * in_plane + oy * G.stride * G.width;
+        std::copy(top, top + G.width, rows);
+        std::fill(row_k, row_k + padded, T(0));
+        for (std::size_t ky = 1; ky < G.window; ++ky) {  // row_k: the winning ky
+          std::copy(top + ky * G.width, top + (ky + 1) * G.width, next);
+          detail::reduce_winners<false>(rows, row_k, next, static_cast<const T*>(nullptr), T(0),
+                                        T(ky), padded / L * L);
+        }
+        std::copy(rows, rows + span, h);
+        for (std::size_t i = 0; i < span; ++i) h_k[i] = row_k[i] * T(G.window);
+        for (std::size_t kx = 1; kx < G.window; ++kx)  // h_k: ky * window + kx
+          detail::reduce_winners<true>(h, h_k, rows + kx, row_k + kx, T(G.window), T(kx), span);
+        const std::size_t o = p * out_plane + oy * G.out_width;
+        const std::size_t corner = (channel * G.height + oy * G.stride) * G.width;
+        for (std::size_t ox = 0; ox < G.out_width; ++ox) {
+          const auto k = static_cast<std::size_t>(h_k[ox * G.stride]);
+          y[o + ox] = h[ox * G.stride];
+          argmax[o + ox] = static_cast<std::uint32_t>(corner + (k / G.window) * G.width +
+                                                      ox * G.stride + k % G.window);
+        }
+      }
+    }
+  });
+}
+
+// dx (overwritten) gets each dy at its window's winner.
+template <PoolGeometry G, class T>
+void maxpool_backward(const T* dy, const std::uint32_t* argmax, T* dx, std::size_t batch) {
+  parallel_ranges(batch, parts_for(batch, G.input_size() + G.output_size(), std::size_t(1) << 16),
+                  [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t n = begin; n < end; ++n) {
+      T* dxs = dx + n * G.input_size();
+      const T* dys = dy + n * G.output_size();
+      const std::uint32_t* winners = argmax + n * G.output_size();
+      fill(dxs, G.input_size(), T(0));
+      for (std::size_t o = 0; o < G.output_size(); ++o) dxs[winners[o]] += dys[o];
+    }
+  });
+}
+
+template <PoolGeometry G, class T>
+void avgpool_forward(const T* x, T* y, std::size_t batch) {
+  const std::size_t planes = batch * G.channels;
+  const std::size_t in_plane = G.height * G.width, out_plane = G.out_height * G.out_width;
+  const T scale = T(1) / T(G.window * G.window);
+  parallel_ranges(planes, parts_for(planes, out_plane * G.window * G.window, std::size_t(1) << 16),
+                  [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t p = begin; p < end; ++p) {
+      const T* xs = x + p * in_plane;
+      T* ys = y + p * out_plane;
+      for (std::size_t oy = 0; oy < G.out_height; ++oy) {
+        T* yr = ys + oy * G.out_width;
+        fill(yr, G.out_width, T(0));
+        for (std::size_t ky = 0; ky < G.window; ++ky) {
+          const T* xr = xs + (oy * G.stride + ky) * G.width;
+          for (std::size_t kx = 0; kx < G.window; ++kx)
+            for (std::size_t ox = 0; ox < G.out_width; ++ox) yr[ox] += xr[ox * G.stride + kx];
+        }
+        for (std::size_t ox = 0; ox < G.out_width; ++ox) yr[ox] *= scale;
+      }
+    }
+  });
+}
+
+template <PoolGeometry G, class T>
+void avgpool_backward(const T* dy, T* dx, std::size_t batch) {
+  const std::size_t planes = batch * G.channels;
+  const std::size_t in_plane = G.height * G.width, out_plane = G.out_height * G.out_width;
+  const T scale = T(1) / T(G.window * G.window);
+  parallel_ranges(planes, parts_for(planes, in_plane + out_plane * G.window * G.window, std::size_t(1) << 16),
+                  [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t p = begin; p < end; ++p) {
+      const T* dys = dy + p * out_plane;
+      T* dxs = dx + p * in_plane;
+      fill(dxs, in_plane, T(0));
+      for (std::size_t oy = 0; oy < G.out_height; ++oy) {
+        const T* g = dys + oy * G.out_width;
+        for (std::size_t ky = 0; ky < G.window; ++ky) {
+          T* xr = dxs + (oy * G.stride + ky) * G.width;
+          for (std::size_t kx = 0; kx < G.window; ++kx)
+            for (std::size_t ox = 0; ox < G.out_width; ++ox) xr[ox * G.stride + kx] += g[ox] * scale;
+        }
+      }
+    }
+  });
+}
+
+// (B,C,HW) => (B,C): mean over each channel's pixels.
+template <class T>
+void global_avgpool_forward(const T* x, T* y, std::size_t batch, std::size_t channels, std::size_t pixels) {
+  const std::size_t planes = batch * channels;
+  parallel_ranges(planes, parts_for(planes, pixels, std::size_t(1) << 16),
+                  [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t p = begin; p < end; ++p) y[p] = sum(x + p * pixels, pixels) / T(pixels);
+  });
+}
+
+template <class T>
+void global_avgpool_backward(const T* dy, T* dx, std::size_t batch, std::size_t channels, std::size_t pixels) {
+  const std::size_t planes = batch * channels;
+  parallel_ranges(planes, parts_for(planes, pixels, std::size_t(1) << 16),
+                  [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t p = begin; p < end; ++p) fill(dx + p * pixels, pixels, dy[p] / T(pixels));
+  });
+}
+
+}  // namespace ctnn::kernels::cpu
