@@ -135,6 +135,9 @@ void check_pool(std::size_t batch, bool ties) {
     kernels::cpu::maxpool_forward<G>(x.data(), y.data(), winners.data(), batch);
     REQUIRE(y == y_ref);
     REQUIRE(winners == argmax);
+    std::vector<T> values(y_ref.size(), T(7));  // inference: no winners recorded
+    kernels::cpu::maxpool_forward<G>(x.data(), values.data(), static_cast<std::uint32_t*>(nullptr), batch);
+    REQUIRE(values == y_ref);
     kernels::cpu::maxpool_backward<G>(dy.data(), winners.data(), dx.data(), batch);
     REQUIRE(dx == dx_ref);  // the same winners, added in the same order
     std::vector<T> a(a_ref.size(), T(7)), da(da_ref.size(), T(7));
@@ -234,6 +237,11 @@ TEST_CASE("pooling: max pooling propagates NaN, the first NaN wins", "[kernels][
     CHECK(winners[1] == 3);
     CHECK(y[5] == 2.0f);
     CHECK(winners == argmax);
+    std::vector<float> values(6);
+    kernels::cpu::maxpool_forward<g>(x.data(), values.data(), static_cast<std::uint32_t*>(nullptr), 1);
+    CHECK(std::isnan(values[0]));
+    CHECK(std::isnan(values[1]));
+    CHECK(values[5] == 2.0f);
   });
 }
 

@@ -48,7 +48,11 @@ struct MaxPool : detail::WindowPool<Window, Stride> {
     static constexpr kernels::PoolGeometry G = MaxPool::template geometry<In>;
 
    public:
-    void forward(const T* x, T* y, std::size_t batch, Mode, Rng&) {
+    void forward(const T* x, T* y, std::size_t batch, Mode mode, Rng&) {
+      if (mode == Mode::inference) {  // no backward follows: the winners are not needed
+        kernels::maxpool_forward<G>(x, y, static_cast<std::uint32_t*>(nullptr), batch);
+        return;
+      }
       detail::ensure_size(argmax_, batch * G.output_size());
       kernels::maxpool_forward<G>(x, y, argmax_.data(), batch);
     }

@@ -40,7 +40,8 @@ constexpr std::size_t lanes() {
 // The window winners along one row, n a multiple of lanes<T>(): (m[i], km[i]) (value, window
 // index) against (v[i], kv), where kv = kv_scale * kv_row[i] + kv_add, or kv_add when FromRow
 // is false.
-template <bool FromRow, class T>
+// Without Track only the values: m[i] = the larger of m[i] and v[i], NaN winning (km unused).
+template <bool Track, bool FromRow, class T>
 inline void reduce_winners(T* __restrict m, T* __restrict km, const T* __restrict v,
                            const T* __restrict kv_row, T kv_scale, T kv_add, std::size_t n) {
   if constexpr (has_simd<T>) {
@@ -48,19 +49,25 @@ inline void reduce_winners(T* __restrict m, T* __restrict km, const T* __restric
     const V scale(kv_scale), add(kv_add);
     for (std::size_t i = 0; i < n; i += V::size) {
       const V vv = V::load_unaligned(v + i), mv = V::load_unaligned(m + i);
-      V kvv = add;
-      if constexpr (FromRow) kvv = V::load_unaligned(kv_row + i) * scale + add;
-      const V kmv = V::load_unaligned(km + i);
-      const auto take = replaces(vv, kvv, mv, kmv);
-      xsimd::select(take, vv, mv).store_unaligned(m + i);
-      xsimd::select(take, kvv, kmv).store_unaligned(km + i);
+      if constexpr (Track) {
+        V kvv = add;
+        if constexpr (FromRow) kvv = V::load_unaligned(kv_row + i) * scale + add;
+        const V kmv = V::load_unaligned(km + i);
+        const auto take = replaces(vv, kvv, mv, kmv);
+        xsimd::select(take, vv, mv).store_unaligned(m + i);
+        xsimd::select(take, kvv, kmv).store_unaligned(km + i);
+      } else {
+        const auto take = (vv > mv) | (xsimd::isnan(vv) & !xsimd::isnan(mv));
+        xsimd::select(take, vv, mv).store_unaligned(m + i);
+      }
     }
   } else {
     for (std::size_t i = 0; i < n; ++i) {
       const T kvi = FromRow ? kv_row[i] * kv_scale + kv_add : kv_add;
-      const bool take = replaces(v[i], kvi, m[i], km[i]);
+      const bool take = Track ? replaces(v[i], kvi, m[i], km[i])
+                              : (v[i] > m[i]) | ((v[i] != v[i]) & (m[i] == m[i]));
       m[i] = take ? v[i] : m[i];
-      km[i] = take ? kvi : km[i];
+      if constexpr (Track) km[i] = take ? kvi : km[i];
     }
   }
 }
@@ -72,8 +79,9 @@ inline void reduce_winners(T* __restrict m, T* __restrict km, const T* __restric
 // window row, contiguous and vectorized), then each column's window: h[i] = winner of
 // row[i .. i + window) for every i (shifted contiguous loads, vectorized; stride > 1 computes
 // some h it does not need, which is still cheaper than strided scalar code), y[ox] = h[ox * S].
-template <PoolGeometry G, class T>
-void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
+namespace detail {
+template <bool Track, PoolGeometry G, class T>
+void maxpool_rows(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
   const std::size_t planes = batch * G.channels;
   constexpr std::size_t in_plane = G.height * G.width, out_plane = G.out_height * G.out_width;
   // Row buffers padded to whole vectors (so no loop has a scalar tail) plus room for the
@@ -92,17 +100,22 @@ void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t batch)
       for (std::size_t oy = 0; oy < G.out_height; ++oy) {
         const T* top = x + p * in_plane + oy * G.stride * G.width;
         std::copy(top, top + G.width, rows);
-        std::fill(row_k, row_k + padded, T(0));
+        if constexpr (Track) std::fill(row_k, row_k + padded, T(0));
         for (std::size_t ky = 1; ky < G.window; ++ky) {  // row_k: the winning ky
           std::copy(top + ky * G.width, top + (ky + 1) * G.width, next);
-          detail::reduce_winners<false>(rows, row_k, next, static_cast<const T*>(nullptr), T(0),
-                                        T(ky), padded / L * L);
+          reduce_winners<Track, false>(rows, row_k, next, static_cast<const T*>(nullptr), T(0),
+                                       T(ky), padded / L * L);
         }
         std::copy(rows, rows + span, h);
-        for (std::size_t i = 0; i < span; ++i) h_k[i] = row_k[i] * T(G.window);
+        if constexpr (Track)
+          for (std::size_t i = 0; i < span; ++i) h_k[i] = row_k[i] * T(G.window);
         for (std::size_t kx = 1; kx < G.window; ++kx)  // h_k: ky * window + kx
-          detail::reduce_winners<true>(h, h_k, rows + kx, row_k + kx, T(G.window), T(kx), span);
+          reduce_winners<Track, true>(h, h_k, rows + kx, row_k + kx, T(G.window), T(kx), span);
         const std::size_t o = p * out_plane + oy * G.out_width;
+        if constexpr (!Track) {
+          for (std::size_t ox = 0; ox < G.out_width; ++ox) y[o + ox] = h[ox * G.stride];
+          continue;
+        }
         const std::size_t corner = (channel * G.height + oy * G.stride) * G.width;
         for (std::size_t ox = 0; ox < G.out_width; ++ox) {
           const auto k = static_cast<std::size_t>(h_k[ox * G.stride]);
@@ -113,6 +126,17 @@ void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t batch)
       }
     }
   });
+}
+
+}  // namespace detail
+
+// argmax may be null (inference): then only the values are computed, about twice as fast.
+template <PoolGeometry G, class T>
+void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
+  if (argmax)
+    detail::maxpool_rows<true, G>(x, y, argmax, batch);
+  else
+    detail::maxpool_rows<false, G>(x, y, argmax, batch);
 }
 
 // dx (overwritten) gets each dy at its window's winner.
