@@ -10,8 +10,9 @@
 // infer:  predict() on the same batches.
 // layers: forward (training mode) and backward time of every layer, loss and Adam step, of one
 //         training step (median over the timed steps).
-// peak:   the FMA throughput of one core, measured: 16 independent chains of vector FMAs (no
-//         memory traffic) at the widest width the compiler flags allow, on the CPU clock.
+// peak:   the FMA throughput of one core, measured: independent chains of vector FMAs (16 on
+//         AVX-512, 12 on AVX2; no memory traffic) at the widest width the compiler flags allow,
+//         on the CPU clock.
 // After --warmup steps, the run is cut into --windows windows of at least --min-steps steps and
 // --window seconds each; the best window is reported (the machine is shared: best-of is the
 // least disturbed estimate), with the median as well, and the images per CPU-second over all
@@ -401,22 +402,24 @@ int profile_layers(const Options& o, Feed& feed, Model&) {
 }
 
 // ---- Measured FMA peak of one core ----------------------------------------------------------
-// 16 independent accumulator chains (enough to cover latency x FMA units on current cores), each
-// a[i] = a[i] * x + y, distinct starting values so the compiler cannot merge them.
-template <class V, class Fma>
+// Chains independent accumulator chains (enough to cover latency x FMA units on current cores:
+// Zen 3 and Skylake need 8), each a[i] = a[i] * x + y, distinct starting values so the compiler
+// cannot merge them. Chains + 2 must fit the vector registers (AVX2 has 16: 12 chains; with 16
+// the compiler spills and the loop measures store forwarding instead of the FMA units).
+template <int Chains, class V, class Fma>
 double fma_chains(long iterations, V seed, Fma fma, int lanes) {
   V x = seed, y = seed;
-  V a[16];
-  for (int i = 0; i < 16; ++i) a[i] = seed;
+  V a[Chains];
+  for (int i = 0; i < Chains; ++i) a[i] = seed;
   const double t0 = cpu_seconds();
   for (long k = 0; k < iterations; ++k) {
 #pragma GCC unroll 16
-    for (int i = 0; i < 16; ++i) a[i] = fma(a[i], x, y);
+    for (int i = 0; i < Chains; ++i) a[i] = fma(a[i], x, y);
   }
   const double t = cpu_seconds() - t0;
   volatile float sink = 0;
-  for (int i = 0; i < 16; ++i) sink = sink + reinterpret_cast<const float*>(&a[i])[0];
-  return 2.0 * lanes * 16 * double(iterations) / t * 1e-9;
+  for (int i = 0; i < Chains; ++i) sink = sink + reinterpret_cast<const float*>(&a[i])[0];
+  return 2.0 * lanes * Chains * double(iterations) / t * 1e-9;
 }
 
 int measure_peak() {
@@ -429,7 +432,7 @@ int measure_peak() {
   for (int r = 0; r < 3; ++r) {
     alignas(64) float init[16];
     for (int i = 0; i < 16; ++i) init[i] = 0.999999f + 1e-7f * float(r + i);
-    best = std::max(best, fma_chains(n, _mm512_load_ps(init),
+    best = std::max(best, fma_chains<16>(n, _mm512_load_ps(init),
                                      [](__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }, 16));
   }
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -437,7 +440,7 @@ int measure_peak() {
   for (int r = 0; r < 3; ++r) {
     alignas(32) float init[8];
     for (int i = 0; i < 8; ++i) init[i] = 0.999999f + 1e-7f * float(r + i);
-    best = std::max(best, fma_chains(n, _mm256_load_ps(init),
+    best = std::max(best, fma_chains<12>(n, _mm256_load_ps(init),
                                      [](__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }, 8));
   }
 #endif
