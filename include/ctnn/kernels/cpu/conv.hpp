@@ -64,50 +64,59 @@ constexpr std::size_t inside_end(std::size_t kx) {
   return std::min(G.out_width, (G.width - 1 + G.padding - kx) / G.stride + 1);
 }
 
+// Walks the rows of a band's columns: for every (c, ky, kx) and band row r, calls
+// f(column, input, kx, lo, hi) with the offset of that row of OW columns in the band, the offset
+// of the image row it reads in the sample (-1 where the window row lies in the padding), and the
+// ox range [lo, hi) whose window column kx lies inside the image.
+template <ConvGeometry G, class F>
+void for_each_band_row(std::size_t row0, std::size_t rows, F&& f) {
+  const std::size_t pixels = rows * G.out_width;
+  for (std::size_t c = 0; c < G.channels; ++c)
+    for (std::size_t ky = 0; ky < G.kernel; ++ky)
+      for (std::size_t kx = 0; kx < G.kernel; ++kx) {
+        const std::size_t column = ((c * G.kernel + ky) * G.kernel + kx) * pixels;
+        const std::size_t lo = inside_begin<G>(kx), hi = std::max(lo, inside_end<G>(kx));
+        for (std::size_t r = 0; r < rows; ++r) {
+          const std::ptrdiff_t iy = std::ptrdiff_t((row0 + r) * G.stride + ky) - std::ptrdiff_t(G.padding);
+          const bool inside = iy >= 0 && iy < std::ptrdiff_t(G.height);
+          const std::ptrdiff_t input = inside ? std::ptrdiff_t((c * G.height + std::size_t(iy)) * G.width) : -1;
+          f(column + r * G.out_width, input, kx, lo, hi);
+        }
+      }
+}
+
 }  // namespace detail
 
 // Output rows [row0, row0 + rows) of one sample (C,H,W) => columns (C*K*K, rows*OW).
 template <ConvGeometry G, class T>
 void im2col_band(const T* x, T* col, std::size_t row0, std::size_t rows) {
-  const std::size_t pixels = rows * G.out_width;
-  for (std::size_t c = 0; c < G.channels; ++c)
-    for (std::size_t ky = 0; ky < G.kernel; ++ky)
-      for (std::size_t kx = 0; kx < G.kernel; ++kx) {
-        T* out = col + ((c * G.kernel + ky) * G.kernel + kx) * pixels;
-        const std::size_t lo = detail::inside_begin<G>(kx), hi = std::max(lo, detail::inside_end<G>(kx));
-        for (std::size_t r = 0; r < rows; ++r, out += G.out_width) {
-          const std::ptrdiff_t iy = std::ptrdiff_t((row0 + r) * G.stride + ky) - std::ptrdiff_t(G.padding);
-          if (iy < 0 || iy >= std::ptrdiff_t(G.height)) {
-            for (std::size_t ox = 0; ox < G.out_width; ++ox) out[ox] = T(0);
-            continue;
-          }
-          // in[ox * S + kx - P] for ox in [lo, hi), which is never negative
-          const T* in = x + (c * G.height + std::size_t(iy)) * G.width;
-          // Plain loops, not std::copy/fill: rows are short (11 floats in the Fashion-MNIST
-          // net), and a library call per row costs more than the copy.
-          for (std::size_t ox = 0; ox < lo; ++ox) out[ox] = T(0);
-          for (std::size_t ox = lo; ox < hi; ++ox) out[ox] = in[ox * G.stride + kx - G.padding];
-          for (std::size_t ox = hi; ox < G.out_width; ++ox) out[ox] = T(0);
-        }
-      }
+  detail::for_each_band_row<G>(row0, rows, [&](std::size_t column, std::ptrdiff_t input,
+                                               std::size_t kx, std::size_t lo, std::size_t hi) {
+    T* out = col + column;
+    if (input < 0) {
+      for (std::size_t ox = 0; ox < G.out_width; ++ox) out[ox] = T(0);
+      return;
+    }
+    // in[ox * S + kx - P] for ox in [lo, hi), which is never negative. Plain loops, not
+    // std::copy/fill: rows are short (11 floats in the Fashion-MNIST net), and a library call
+    // per row costs more than the copy.
+    const T* in = x + input;
+    for (std::size_t ox = 0; ox < lo; ++ox) out[ox] = T(0);
+    for (std::size_t ox = lo; ox < hi; ++ox) out[ox] = in[ox * G.stride + kx - G.padding];
+    for (std::size_t ox = hi; ox < G.out_width; ++ox) out[ox] = T(0);
+  });
 }
 
 // Columns of output rows [row0, row0 + rows) => one sample (C,H,W), added to dx.
 template <ConvGeometry G, class T>
 void col2im_band_add(const T* col, T* dx, std::size_t row0, std::size_t rows) {
-  const std::size_t pixels = rows * G.out_width;
-  for (std::size_t c = 0; c < G.channels; ++c)
-    for (std::size_t ky = 0; ky < G.kernel; ++ky)
-      for (std::size_t kx = 0; kx < G.kernel; ++kx) {
-        const T* in = col + ((c * G.kernel + ky) * G.kernel + kx) * pixels;
-        const std::size_t lo = detail::inside_begin<G>(kx), hi = std::max(lo, detail::inside_end<G>(kx));
-        for (std::size_t r = 0; r < rows; ++r, in += G.out_width) {
-          const std::ptrdiff_t iy = std::ptrdiff_t((row0 + r) * G.stride + ky) - std::ptrdiff_t(G.padding);
-          if (iy < 0 || iy >= std::ptrdiff_t(G.height)) continue;
-          T* out = dx + (c * G.height + std::size_t(iy)) * G.width;
-          for (std::size_t ox = lo; ox < hi; ++ox) out[ox * G.stride + kx - G.padding] += in[ox];
-        }
-      }
+  detail::for_each_band_row<G>(row0, rows, [&](std::size_t column, std::ptrdiff_t input,
+                                               std::size_t kx, std::size_t lo, std::size_t hi) {
+    if (input < 0) return;
+    const T* in = col + column;
+    T* out = dx + input;
+    for (std::size_t ox = lo; ox < hi; ++ox) out[ox * G.stride + kx - G.padding] += in[ox];
+  });
 }
 
 // x: (B,C,H,W)  w: (F, C*K*K)  b: (F)  =>  y: (B,F,OH*OW)
