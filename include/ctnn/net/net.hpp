@@ -10,9 +10,11 @@
 // Training passes: forward_train(x, batch) then backward(dy) fill gradients(); the trainer uses
 // them. All parameters live in one flat array (parameters()), all gradients in another.
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 #include <xtensor/xtensor.hpp>
@@ -45,6 +47,52 @@ struct input_shape_of<First, true> {
 };
 
 struct NoRuntime {};  // stands in for the layers of a rejected Net
+
+// 1234567 -> "1,234,567".
+inline std::string with_commas(std::size_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// Network::summary's table from its rows (layer, output shape, parameters): written once, not
+// once per network type.
+inline std::string summary_table(const std::vector<std::array<std::string, 3>>& rows,
+                                 std::size_t parameters, std::size_t activations) {
+  std::size_t w0 = 12, w1 = 12;
+  for (auto& r : rows) w0 = std::max(w0, r[0].size()), w1 = std::max(w1, r[1].size());
+  std::string out;
+  const auto line = [&](char c) {
+    out.append(w0 + w1 + 16, c);
+    out += '\n';
+  };
+  const auto cell = [&](std::string_view s, std::size_t w) {
+    out += s;
+    out.append(w - s.size() + 2, ' ');
+  };
+  line('-');
+  cell("Layer", w0);
+  cell("Output shape", w1);
+  out += "Param #\n";
+  line('=');
+  for (auto& r : rows) {
+    cell(r[0], w0);
+    cell(r[1], w1);
+    out += r[2];
+    out += '\n';
+  }
+  line('=');
+  out += "Total params: ";
+  out += with_commas(parameters);
+  out += "\nActivations per sample: ";
+  out += with_commas(activations);
+  out += " values\n";
+  line('-');
+  return out;
+}
 }  // namespace detail
 
 template <class T, class First, class... Layers>
@@ -174,19 +222,11 @@ class Network {
       for (const auto& s : parameter_segments()) counts[s.layer_index - 1] += s.size;
       std::size_t i = 0;
       for_each_shape([&]<class S>() {
-        rows.push_back({names[i], batch_shape_name<S>(), with_commas(counts[i])});
+        rows.push_back({names[i], batch_shape_name<S>(), detail::with_commas(counts[i])});
         ++i;
       });
     }
-    std::size_t w0 = 12, w1 = 12;
-    for (auto& r : rows) w0 = std::max(w0, r[0].size()), w1 = std::max(w1, r[1].size());
-    auto line = [&](char c) { return std::string(w0 + w1 + 16, c) + "\n"; };
-    auto pad = [](const std::string& s, std::size_t w) { return s + std::string(w - s.size() + 2, ' '); };
-    std::string out = line('-') + pad("Layer", w0) + pad("Output shape", w1) + "Param #\n" + line('=');
-    for (auto& r : rows) out += pad(r[0], w0) + pad(r[1], w1) + r[2] + "\n";
-    out += line('=') + "Total params: " + with_commas(parameter_count) + "\n";
-    out += "Activations per sample: " + with_commas(activation_count()) + " values\n" + line('-');
-    return out;
+    return detail::summary_table(rows, parameter_count, activation_count());
   }
 
  private:
@@ -213,15 +253,6 @@ class Network {
     std::size_t total = input_shape::size;
     if constexpr (valid) for_each_shape([&]<class S>() { total += S::size; });
     return total;
-  }
-
-  static std::string with_commas(std::size_t n) {
-    std::string digits = std::to_string(n), out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-      if (i && (digits.size() - i) % 3 == 0) out += ',';
-      out += digits[i];
-    }
-    return out;
   }
 
   template <class X>

@@ -41,27 +41,34 @@ concept ImageShape = AShape<S> && S::rank == 3;
 template <class S>
 concept FlatShape = AShape<S> && S::rank == 1;
 
+namespace detail {
+// The text of shape_name / batch_shape_name, written once (not once per shape type).
+inline std::string dims_text(const char* open, const std::size_t* dims, std::size_t rank,
+                             bool leading_comma, const char* close) {
+  std::string out = open;
+  for (std::size_t i = 0; i < rank; ++i) {
+    if (i || leading_comma) out += ", ";
+    out += std::to_string(dims[i]);
+  }
+  out += close;
+  return out;
+}
+}  // namespace detail
+
 // "Shape<32, 26, 26>", for summaries and signatures.
 template <class S>
 std::string shape_name() {
   if constexpr (std::is_same_v<S, InvalidShape>) {
     return "InvalidShape";
   } else {
-    std::string out = "Shape<";
-    for (std::size_t i = 0; i < S::rank; ++i) {
-      if (i) out += ", ";
-      out += std::to_string(S::dims[i]);
-    }
-    return out + ">";
+    return detail::dims_text("Shape<", S::dims.data(), S::rank, false, ">");
   }
 }
 
 // "(None, 32, 26, 26)": the Keras spelling, with the runtime batch first.
 template <class S>
 std::string batch_shape_name() {
-  std::string out = "(batch";
-  for (std::size_t d : S::dims) out += ", " + std::to_string(d);
-  return out + ")";
+  return detail::dims_text("(batch", S::dims.data(), S::rank, true, ")");
 }
 
 // Output size of a convolution or pooling window along one axis, PyTorch's floor rule.

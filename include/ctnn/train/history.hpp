@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <span>
@@ -71,6 +72,18 @@ struct FitVerdict {
 };
 
 namespace detail::history {
+
+// The pieces joined into one string. The report, CSV and plot text is built with this rather
+// than with chains of operator+, whose temporaries cost compile time in every user's program
+// (this header is compiled wherever ctnn.hpp is included).
+inline std::string cat(std::initializer_list<std::string_view> pieces) {
+  std::size_t n = 0;
+  for (const auto p : pieces) n += p.size();
+  std::string out;
+  out.reserve(n);
+  for (const auto p : pieces) out.append(p);
+  return out;
+}
 
 inline std::string fmt(const char* format, double v) {
   char buf[64];
@@ -212,9 +225,9 @@ class History {
     using namespace detail::history;
     if (epochs_.empty()) return {Fit::not_enough_data, "not enough data: no epochs recorded"};
     if (diverged_)
-      return {Fit::diverged, "diverged: the loss became NaN, infinite or exploded" +
-                                 (stop_reason_.empty() ? std::string() : " (" + stop_reason_ + ")") +
-                                 "; lower the learning rate or check the data"};
+      return {Fit::diverged, cat({"diverged: the loss became NaN, infinite or exploded",
+                                  stop_reason_.empty() ? "" : " (", stop_reason_, stop_reason_.empty() ? "" : ")",
+                                  "; lower the learning rate or check the data"})};
     std::vector<std::size_t> f;  // epochs with a finite validation loss
     for (std::size_t i = 0; i < epochs_.size(); ++i)
       if (std::isfinite(epochs_[i].val_loss)) f.push_back(i);
@@ -229,15 +242,16 @@ class History {
     const std::size_t after = static_cast<std::size_t>(std::ranges::count_if(f, [&](std::size_t i) { return i > m; }));
     const double rise = relative(last.val_loss - best.val_loss, best.val_loss);
     const double gap = last.train_accuracy - last.val_accuracy;
-    const std::string gap_text = std::isfinite(gap) ? "; train/validation accuracy gap " + acc_str(gap) : "";
+    const std::string gap_text = std::isfinite(gap) ? cat({"; train/validation accuracy gap ", acc_str(gap)}) : "";
 
     if (after >= t.overfit_patience && rise >= t.overfit_rise) {
-      std::string text = "overfitting from epoch " + std::to_string(best.epoch + 1) + ": validation loss rose from " +
-                         loss_str(best.val_loss) + " to " + loss_str(last.val_loss) + " (epoch " +
-                         std::to_string(last.epoch + 1) + ")";
-      if (std::isfinite(last.train_accuracy)) text += " while training accuracy reached " + acc_str(last.train_accuracy);
-      else text += " while training loss fell to " + loss_str(last.train_loss);
-      return {Fit::overfitting, text + gap_text};
+      std::string text = cat({"overfitting from epoch ", std::to_string(best.epoch + 1), ": validation loss rose from ",
+                              loss_str(best.val_loss), " to ", loss_str(last.val_loss), " (epoch ",
+                              std::to_string(last.epoch + 1), ")"});
+      if (std::isfinite(last.train_accuracy)) text += cat({" while training accuracy reached ", acc_str(last.train_accuracy)});
+      else text += cat({" while training loss fell to ", loss_str(last.train_loss)});
+      text += gap_text;
+      return {Fit::overfitting, std::move(text)};
     }
 
     const std::size_t back = std::min(t.improving_window, f.size() - 1);
@@ -245,47 +259,51 @@ class History {
     const double drop = relative(ref.val_loss - last.val_loss, ref.val_loss);
     if (m == f.back() && drop >= t.improving_drop)
       return {Fit::still_improving,
-              "still improving: validation loss was still falling at the last epoch (underfitting or stopped too "
-              "early): " + loss_str(ref.val_loss) + " at epoch " + std::to_string(ref.epoch + 1) + " -> " +
-                  loss_str(last.val_loss) + " at epoch " + std::to_string(last.epoch + 1) + "; train for more epochs" +
-                  gap_text};
+              cat({"still improving: validation loss was still falling at the last epoch (underfitting or stopped too "
+                   "early): ", loss_str(ref.val_loss), " at epoch ", std::to_string(ref.epoch + 1), " -> ",
+                   loss_str(last.val_loss), " at epoch ", std::to_string(last.epoch + 1), "; train for more epochs",
+                   gap_text})};
 
-    std::string text = "good fit: validation loss reached its minimum " + loss_str(best.val_loss) + " at epoch " +
-                       std::to_string(best.epoch + 1);
+    std::string text = cat({"good fit: validation loss reached its minimum ", loss_str(best.val_loss), " at epoch ",
+                            std::to_string(best.epoch + 1)});
     if (m == f.back())
       text += " (the last epoch) and has levelled off";
     else if (rise < t.overfit_rise)
-      text += " and ended at " + loss_str(last.val_loss) + ", within " + fmt("%g", 100 * t.overfit_rise) + "% of it";
+      text += cat({" and ended at ", loss_str(last.val_loss), ", within ", fmt("%g", 100 * t.overfit_rise), "% of it"});
     else
-      text += "; it rose to " + loss_str(last.val_loss) + " only in the last " + std::to_string(after) +
-              " epoch(s), too recent to call overfitting (watch it)";
-    return {Fit::good_fit, text + gap_text};
+      text += cat({"; it rose to ", loss_str(last.val_loss), " only in the last ", std::to_string(after),
+                   " epoch(s), too recent to call overfitting (watch it)"});
+    text += gap_text;
+    return {Fit::good_fit, std::move(text)};
   }
 
   // Multi-line plain-text summary: epochs run, best epoch, stop reason, time, verdict.
   std::string report(const FitThresholds& t = {}) const {
     using namespace detail::history;
-    std::string r = "epochs run: " + std::to_string(epochs_.size()) + "\n";
+    std::string r = cat({"epochs run: ", std::to_string(epochs_.size()), "\n"});
     if (!epochs_.empty()) {
       const auto& b = best();
-      r += "best epoch: " + std::to_string(b.epoch + 1) + " (" + describe(b) + ")\n";
+      r += cat({"best epoch: ", std::to_string(b.epoch + 1), " (", describe(b), ")\n"});
       const auto& l = epochs_.back();
-      if (&l != &b) r += "last epoch: " + std::to_string(l.epoch + 1) + " (" + describe(l) + ")\n";
+      if (&l != &b) r += cat({"last epoch: ", std::to_string(l.epoch + 1), " (", describe(l), ")\n"});
     }
-    r += "stop reason: " + (stop_reason_.empty() ? std::string("(none recorded)") : stop_reason_) + "\n";
-    r += "training time: " + fmt("%.1f", total_seconds()) + " s\n";
-    r += "verdict: " + verdict(t).text + "\n";
+    r += cat({"stop reason: ", stop_reason_.empty() ? std::string_view("(none recorded)") : std::string_view(stop_reason_),
+              "\n"});
+    r += cat({"training time: ", fmt("%.1f", total_seconds()), " s\n"});
+    r += cat({"verdict: ", verdict(t).text, "\n"});
     return r;
   }
 
   // "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds" and one row per
   // epoch; values in their shortest exact form, "nan" where not measured. Atomic write.
   std::string csv() const {
+    using detail::history::cat;
     using detail::history::exact;
     std::string s = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds\n";
     for (const auto& e : epochs_)
-      s += std::to_string(e.epoch + 1) + "," + exact(e.train_loss) + "," + exact(e.train_accuracy) + "," +
-           exact(e.val_loss) + "," + exact(e.val_accuracy) + "," + exact(e.learning_rate) + "," + exact(e.seconds) + "\n";
+      s += cat({std::to_string(e.epoch + 1), ",", exact(e.train_loss), ",", exact(e.train_accuracy), ",",
+                exact(e.val_loss), ",", exact(e.val_accuracy), ",", exact(e.learning_rate), ",", exact(e.seconds),
+                "\n"});
     return s;
   }
   void save_csv(const std::filesystem::path& path) const { io::write_file_atomically(path, csv()); }
@@ -362,7 +380,7 @@ class History {
     std::string s;
     auto add = [&](const char* name, double v, bool is_acc) {
       if (!std::isfinite(v)) return;
-      s += (s.empty() ? "" : ", ") + std::string(name) + " " + (is_acc ? acc_str(v) : loss_str(v));
+      s += cat({s.empty() ? "" : ", ", name, " ", is_acc ? acc_str(v) : loss_str(v)});
     };
     add("val_loss", e.val_loss, false);
     add("val_accuracy", e.val_accuracy, true);
@@ -404,11 +422,12 @@ inline std::string plot_command(const std::string& data, const std::vector<Serie
   std::string cmd = "plot ";
   for (std::size_t i = 0; i < series.size(); ++i) {
     const auto& s = series[i];
-    cmd += (i ? ", " : "") + gp_quote(data) + " index " + std::to_string(s.block) + " using 1:" +
-           std::to_string(s.column) + " with " + with + " " + s.style + " " +
-           (s.title.empty() ? std::string("notitle") : "title " + gp_quote(s.title));
+    cmd += cat({i ? ", " : "", gp_quote(data), " index ", std::to_string(s.block), " using 1:",
+                std::to_string(s.column), " with ", with, " ", s.style, " ",
+                s.title.empty() ? std::string("notitle") : cat({"title ", gp_quote(s.title)})});
   }
-  return cmd + "\n";
+  cmd += "\n";
+  return cmd;
 }
 
 // Writes data + script into a temp dir, runs gnuplot there, then writes the PNG to png_path
@@ -425,18 +444,18 @@ inline void draw(const std::filesystem::path& png_path, const std::vector<const 
     if (b) d += "\n\n";  // gnuplot data blocks, selected with `index`
     d += "# epoch train_loss val_loss train_accuracy val_accuracy\n";
     for (const auto& e : histories[b]->epochs())
-      d += std::to_string(e.epoch + 1) + " " + gp_value(e.train_loss) + " " + gp_value(e.val_loss) + " " +
-           gp_value(e.train_accuracy) + " " + gp_value(e.val_accuracy) + "\n";
+      d += cat({std::to_string(e.epoch + 1), " ", gp_value(e.train_loss), " ", gp_value(e.val_loss), " ",
+                gp_value(e.train_accuracy), " ", gp_value(e.val_accuracy), "\n"});
   }
   io::write_file_atomically(data, d);
 
-  const std::string size = std::to_string(o.width) + "," + std::to_string(o.height);
+  const std::string size = cat({std::to_string(o.width), ",", std::to_string(o.height)});
   std::string s;
-  s += "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n  set terminal pngcairo size " + size +
-       " noenhanced font 'sans,10'\n} else {\n  set terminal png size " + size + " noenhanced\n}\n";
-  s += "set output " + gp_quote(out) + "\n";
+  s += cat({"if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n  set terminal pngcairo size ", size,
+            " noenhanced font 'sans,10'\n} else {\n  set terminal png size ", size, " noenhanced\n}\n"});
+  s += cat({"set output ", gp_quote(out), "\n"});
   s += "set datafile missing NaN\nset grid\nset xlabel 'epoch'\nset mxtics\nset key outside bottom center horizontal\nset bmargin 5\n";
-  s += "set multiplot layout 1,2" + (o.title.empty() ? std::string() : " title " + gp_quote(o.title)) + "\n";
+  s += cat({"set multiplot layout 1,2", o.title.empty() ? std::string() : cat({" title ", gp_quote(o.title)}), "\n"});
   std::size_t epochs = 0;
   for (const History* h : histories)
     for (const auto& e : h->epochs()) epochs = std::max(epochs, e.epoch + 1);
@@ -457,7 +476,7 @@ inline void draw(const std::filesystem::path& png_path, const std::vector<const 
   if (rc < 0) {
     const int err = errno;
     if (err == ENOENT)
-      throw FileError(png_path.string(), "the program '" + o.gnuplot + "' to draw the plot",
+      throw FileError(png_path.string(), cat({"the program '", o.gnuplot, "' to draw the plot"}),
                       "no such program on the PATH (install gnuplot, e.g. apt-get install gnuplot-nox, or plot the "
                       "CSV written by save_csv with another tool)");
     throw io::detail::os_error(png_path, "starting " + o.gnuplot, err);
@@ -469,11 +488,12 @@ inline void draw(const std::filesystem::path& png_path, const std::vector<const 
   } catch (const Error&) {
   }
   if (rc != 0)
-    throw FileError(png_path.string(), o.gnuplot + " to draw the plot (exit status 0)",
-                    "exit status " + std::to_string(rc) + (log.empty() ? std::string() : ": " + log));
+    throw FileError(png_path.string(), cat({o.gnuplot, " to draw the plot (exit status 0)"}),
+                    cat({"exit status ", std::to_string(rc), log.empty() ? "" : ": ", log}));
   const auto png = io::read_file(out, std::size_t(1) << 28);
   if (png.bytes.size() < 8)
-    throw FileError(png_path.string(), "a PNG image from " + o.gnuplot, "an empty output file" + (log.empty() ? "" : ": " + log));
+    throw FileError(png_path.string(), cat({"a PNG image from ", o.gnuplot}),
+                    cat({"an empty output file", log.empty() ? "" : ": ", log}));
   io::write_file_atomically(png_path, png.bytes);
 }
 
@@ -484,17 +504,17 @@ inline void History::plot(const std::filesystem::path& png_path, const PlotOptio
   if (epochs_.empty()) throw ConfigError("History::plot: no epochs recorded, nothing to plot");
   std::vector<Series> loss, acc;
   auto add = [&](std::vector<Series>& v, double EpochRecord::*field, int column, const char* title, std::size_t c) {
-    if (has_finite(*this, field)) v.push_back({0, column, title, std::string("lw 2 lc rgb '") + color(c) + "'"});
+    if (has_finite(*this, field)) v.push_back({0, column, title, cat({"lw 2 lc rgb '", color(c), "'"})});
   };
   add(loss, &EpochRecord::train_loss, 2, "training", 0);
   add(loss, &EpochRecord::val_loss, 3, "validation", 1);
   add(acc, &EpochRecord::train_accuracy, 4, "training", 0);
   add(acc, &EpochRecord::val_accuracy, 5, "validation", 1);
   // A dotted vertical line at the best epoch, on both panels.
-  const auto b = static_cast<double>(best().epoch + 1);
-  const std::string extra = "set arrow 1 from " + exact(b) + ", graph 0 to " + exact(b) +
-                            ", graph 1 nohead dt 3 lw 1.5 lc rgb '#555555'\n"
-                            "set label 2 'best' at " + exact(b) + ", graph 0.97 offset 0.5,0 tc rgb '#555555'\n";
+  const std::string b = exact(static_cast<double>(best().epoch + 1));
+  const std::string extra = cat({"set arrow 1 from ", b, ", graph 0 to ", b,
+                                 ", graph 1 nohead dt 3 lw 1.5 lc rgb '#555555'\n"
+                                 "set label 2 'best' at ", b, ", graph 0.97 offset 0.5,0 tc rgb '#555555'\n"});
   draw(png_path, {this}, loss, acc, options, extra);
 }
 
@@ -512,8 +532,8 @@ inline void plot_histories(const std::filesystem::path& png_path, const std::vec
   for (std::size_t i = 0; i < histories.size(); ++i) {
     const History& h = histories[i];
     hs.push_back(&h);
-    const std::string solid = std::string("lw 2 dt 1 lc rgb '") + color(i) + "'";
-    const std::string dashed = std::string("lw 1 dt 2 lc rgb '") + color(i) + "'";
+    const std::string solid = cat({"lw 2 dt 1 lc rgb '", color(i), "'"});
+    const std::string dashed = cat({"lw 1 dt 2 lc rgb '", color(i), "'"});
     const bool val_loss = has_finite(h, &EpochRecord::val_loss), val_acc = has_finite(h, &EpochRecord::val_accuracy);
     if (val_loss) loss.push_back({i, 3, labels[i], solid});
     if (has_finite(h, &EpochRecord::train_loss))

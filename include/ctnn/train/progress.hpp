@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
+#include <initializer_list>
 #include <iostream>
 #include <limits>
 #include <ostream>
@@ -58,20 +59,24 @@ class ProgressPrinter {
 
     constexpr std::size_t bar = 30;
     const std::size_t filled = batch * bar / batches;
-    std::string line = epoch_label() + "  ";
     const std::string total = std::to_string(batches);
-    std::string done = std::to_string(batch);
-    line += std::string(total.size() - done.size(), ' ') + done + "/" + total + " [";
-    line += std::string(filled, '=');
-    if (filled < bar) line += ">" + std::string(bar - filled - 1, '.');
-    line += "]";
+    const std::string done = std::to_string(batch);
+    std::string line = cat({epoch_label(), "  "});
+    line.append(total.size() - done.size(), ' ');
+    line += cat({done, "/", total, " ["});
+    line.append(filled, '=');
+    if (filled < bar) {
+      line += '>';
+      line.append(bar - filled - 1, '.');
+    }
+    line += ']';
     const double elapsed = seconds_since_start();
     if (batch > 0 && batch < batches)
-      line += " - ETA: " + fmt("%.0f", elapsed / static_cast<double>(batch) * static_cast<double>(batches - batch)) + "s";
+      line += cat({" - ETA: ", fmt("%.0f", elapsed / static_cast<double>(batch) * static_cast<double>(batches - batch)), "s"});
     else
-      line += " - " + fmt("%.1f", elapsed) + "s";
-    if (std::isfinite(loss)) line += " - loss: " + fmt("%.4f", loss);
-    if (std::isfinite(accuracy)) line += " - accuracy: " + fmt("%.4f", accuracy);
+      line += cat({" - ", fmt("%.1f", elapsed), "s"});
+    if (std::isfinite(loss)) line += cat({" - loss: ", fmt("%.4f", loss)});
+    if (std::isfinite(accuracy)) line += cat({" - accuracy: ", fmt("%.4f", accuracy)});
     draw(line);
   }
 
@@ -101,10 +106,11 @@ class ProgressPrinter {
   // record.epoch 2 (0-based) prints "Epoch 3/10 - 12.3s - loss: 0.4123 - accuracy: 0.8512 - val_loss: ... - val_accuracy: ... - lr: 1.0e-03";
   // metrics that are NaN are left out; total_epochs 0 prints "Epoch 3".
   static std::string epoch_line(const EpochRecord& r, std::size_t total_epochs) {
-    std::string s = "Epoch " + std::to_string(r.epoch + 1) + (total_epochs ? "/" + std::to_string(total_epochs) : "");
-    s += " - " + fmt("%.1f", r.seconds) + "s";
+    std::string s = cat({"Epoch ", std::to_string(r.epoch + 1), total_epochs ? "/" : "",
+                         total_epochs ? std::to_string(total_epochs) : std::string(), " - ", fmt("%.1f", r.seconds),
+                         "s"});
     auto add = [&](const char* name, double v, const char* format) {
-      if (std::isfinite(v)) s += std::string(" - ") + name + ": " + fmt(format, v);
+      if (std::isfinite(v)) s += cat({" - ", name, ": ", fmt(format, v)});
     };
     add("loss", r.train_loss, "%.4f");
     add("accuracy", r.train_accuracy, "%.4f");
@@ -115,6 +121,7 @@ class ProgressPrinter {
   }
 
  private:
+  static std::string cat(std::initializer_list<std::string_view> pieces) { return detail::history::cat(pieces); }
   static double nan() { return std::numeric_limits<double>::quiet_NaN(); }
   static std::string fmt(const char* format, double v) {
     char buf[64];
@@ -128,7 +135,8 @@ class ProgressPrinter {
     return false;
   }
   std::string epoch_label() const {
-    return "Epoch " + std::to_string(epoch_ + 1) + (total_epochs_ ? "/" + std::to_string(total_epochs_) : "");
+    return cat({"Epoch ", std::to_string(epoch_ + 1), total_epochs_ ? "/" : "",
+                total_epochs_ ? std::to_string(total_epochs_) : std::string()});
   }
   double seconds_since_start() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
