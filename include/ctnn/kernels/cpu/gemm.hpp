@@ -89,7 +89,6 @@ void gemm_serial(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::
   using blk = gemm_blocking<T, Arch>;
   constexpr std::size_t MR = blk::mr, NR = blk::nr, NV = blk::nv, W = blk::width;
   constexpr auto& packed_kernels = micro_kernels<T, Arch, MR, NV, true>::table;
-  constexpr auto& strided_kernels = micro_kernels<T, Arch, MR, NV, false>::table;
 
   // Balanced blocks: K split into equal chunks of at most KC, N into chunks of at most NC
   // rounded up to whole panels.
@@ -125,16 +124,16 @@ void gemm_serial(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::
       for (std::size_t ic = 0; ic < m; ic += MR) {
         const std::size_t mr = m - ic < MR ? m - ic : MR;
         const T* a_src = trans_a ? a + pc * lda + ic : a + ic * lda + pc;
-        // (mr, kc) micro-panel of op(A): packed when several B panels reuse it, otherwise read
-        // in place (transposed storage is already the packed layout, with stride lda).
+        // (mr, kc) micro-panel of op(A): packed, except when one B panel uses it and A is
+        // stored (K,M), which is already the packed layout (with stride lda). A stored (M,K) is
+        // packed even for a single panel: that costs 1/NR of the multiply, and the micro-kernel
+        // then needs one instantiation per tile shape, not two (compile time: each is ~0.1 s).
         const T* a_use = a_src;
         std::size_t a_step = lda;
-        bool contiguous = trans_a;
-        if (panels > 1) {
+        if (panels > 1 || !trans_a) {
           pack_a<MR>(trans_a, mr, kc, a_src, lda, pa);
           a_use = pa;
           a_step = mr;
-          contiguous = true;
         }
         // Full panels use the MR-row kernel; an edge panel is split into row counts that have
         // kernels of their own, largest first.
@@ -142,8 +141,8 @@ void gemm_serial(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::
         for (std::size_t r = 0; i0 < mr; ++r) {
           const std::size_t rows = mr_variants<MR>.first[r];
           if (rows > mr - i0) continue;
-          const auto& row = contiguous ? packed_kernels[r] : strided_kernels[r];
-          const T* a_rows = a_use + (contiguous ? i0 : i0 * a_step);
+          const auto& row = packed_kernels[r];
+          const T* a_rows = a_use + i0;
           T* c_rows = c + (ic + i0) * rs_c + jc * cs_c;
           // The full panels in one call when C is row-major, else one call per panel; then
           // the partial last panel.
