@@ -245,6 +245,30 @@ TEST_CASE("pooling: max pooling propagates NaN, the first NaN wins", "[kernels][
   });
 }
 
+TEMPLATE_TEST_CASE("pooling: NaN and ties in the vectorized 2x2 kernel, as the reference",
+                   "[kernels][pool]", float, double) {
+  using T = TestType;
+  constexpr PoolGeometry g = pool(3, 6, 41, 2, 2);  // 20 outputs a row: whole vectors and a tail
+  auto x = random_values<T>(g.input_size() * 2, 9);
+  for (auto& v : x) v = T(std::round(double(v) * 2));  // ties everywhere
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  for (std::size_t i = 0; i < x.size(); i += 7) x[i] = nan;  // NaNs at every window position
+  std::vector<T> y(g.output_size() * 2), y_ref(y.size()), values(y.size());
+  std::vector<std::uint32_t> winners(y.size()), argmax(y.size());
+  kernels::reference::maxpool_forward<g>(x.data(), y_ref.data(), argmax.data(), 2);
+  for_thread_counts([&](int) {
+    kernels::cpu::maxpool_forward<g>(x.data(), y.data(), winners.data(), 2);
+    kernels::cpu::maxpool_forward<g>(x.data(), values.data(), static_cast<std::uint32_t*>(nullptr), 2);
+    REQUIRE(winners == argmax);
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      INFO("output " << i);
+      REQUIRE(std::isnan(y[i]) == std::isnan(y_ref[i]));
+      REQUIRE(std::isnan(values[i]) == std::isnan(y_ref[i]));
+      if (!std::isnan(y_ref[i])) REQUIRE((y[i] == y_ref[i] && values[i] == y_ref[i]));
+    }
+  });
+}
+
 TEST_CASE("global average pooling matches the reference", "[kernels][pool]") {
   for (std::size_t pixels : {1, 7, 33, 2304}) {
     const std::size_t batch = 3, channels = 37;

@@ -80,6 +80,86 @@ inline void reduce_winners(T* __restrict m, T* __restrict km, const T* __restric
 // row[i .. i + window) for every i (shifted contiguous loads, vectorized; stride > 1 computes
 // some h it does not need, which is still cheaper than strided scalar code), y[ox] = h[ox * S].
 namespace detail {
+
+// Swizzle patterns for deinterleave (lane i of n).
+struct evens_then_odds {  // [0, 2, 4, ..., 1, 3, 5, ...]
+  static constexpr unsigned get(unsigned i, unsigned n) { return i < n / 2 ? 2 * i : 2 * (i - n / 2) + 1; }
+};
+struct odds_then_evens {  // [1, 3, 5, ..., 0, 2, 4, ...]
+  static constexpr unsigned get(unsigned i, unsigned n) { return i < n / 2 ? 2 * i + 1 : 2 * (i - n / 2); }
+};
+struct swap_halves {
+  static constexpr unsigned get(unsigned i, unsigned n) { return (i + n / 2) % n; }
+};
+struct iota {
+  static constexpr unsigned get(unsigned i, unsigned) { return i; }
+};
+struct low_half {
+  static constexpr bool get(unsigned i, unsigned n) { return i < n / 2; }
+};
+
+// u, v: 2L consecutive values => even: those at even positions, odd: those at odd positions.
+template <class V>
+inline void deinterleave(const V& u, const V& v, V& even, V& odd) {
+  using T = typename V::value_type;
+  using Index = xsimd::batch<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>,
+                             typename V::arch_type>;
+  constexpr auto low = xsimd::make_batch_bool_constant<V, low_half>();
+  const V u2 = xsimd::swizzle(u, xsimd::make_batch_constant<Index, evens_then_odds>());
+  const V v2 = xsimd::swizzle(v, xsimd::make_batch_constant<Index, odds_then_evens>());
+  even = xsimd::select(low, u2, v2);
+  odd = xsimd::swizzle(xsimd::select(low, v2, u2), xsimd::make_batch_constant<Index, swap_halves>());
+}
+
+// One output row of the 2x2, stride-2 pooling (most CNNs' only kind), from input rows r0, r1,
+// for rows at least one vector wide: L outputs per step from two vectors of each row, the
+// columns' winners deinterleaved into the window's left and right halves. The last step
+// overlaps the one before instead of running a scalar tail (which mispredicts on real data).
+// corner: the sample index of the row's first window.
+template <bool Track, PoolGeometry G, class T>
+void maxpool_2x2_row(const T* r0, const T* r1, T* yr, std::uint32_t* winners, std::size_t corner) {
+  using V = simd<T>;
+  constexpr std::size_t L = V::size;
+  static_assert(G.out_width >= L);
+  for (std::size_t step = 0; step < G.out_width; step += L) {
+    const std::size_t ox = std::min(step, G.out_width - L);
+    const V a0 = V::load_unaligned(r0 + 2 * ox), a1 = V::load_unaligned(r0 + 2 * ox + L);
+    const V b0 = V::load_unaligned(r1 + 2 * ox), b1 = V::load_unaligned(r1 + 2 * ox + L);
+    // the lower row wins a column only if larger, or NaN over a number
+    const auto t0 = (b0 > a0) | (xsimd::isnan(b0) & !xsimd::isnan(a0));
+    const auto t1 = (b1 > a1) | (xsimd::isnan(b1) & !xsimd::isnan(a1));
+    V left, right;
+    deinterleave(xsimd::select(t0, b0, a0), xsimd::select(t1, b1, a1), left, right);
+    if constexpr (!Track) {
+      const auto take = (right > left) | (xsimd::isnan(right) & !xsimd::isnan(left));
+      xsimd::select(take, right, left).store_unaligned(yr + ox);
+    } else {
+      V k_left, k_right;  // window index ky * 2 + kx
+      deinterleave(xsimd::select(t0, V(T(2)), V(T(0))), xsimd::select(t1, V(T(2)), V(T(0))), k_left,
+                   k_right);
+      k_right = k_right + V(T(1));
+      const auto take = replaces(right, k_right, left, k_left);
+      xsimd::select(take, right, left).store_unaligned(yr + ox);
+      const V k = xsimd::select(take, k_right, k_left);
+      if constexpr (sizeof(T) == 4) {  // the winners' indices in 32-bit lanes, as many as floats
+        using I = xsimd::batch<std::int32_t, typename V::arch_type>;
+        const I w = xsimd::to_int(k);
+        const I lane = xsimd::make_batch_constant<I, iota>();
+        const I index = I(std::int32_t(corner + 2 * ox)) + (w >> 1) * I(std::int32_t(G.width)) +
+                        (lane << 1) + (w & I(1));
+        index.store_unaligned(reinterpret_cast<std::int32_t*>(winners + ox));
+      } else {
+        T ks[L];
+        k.store_unaligned(ks);
+        for (std::size_t i = 0; i < L; ++i) {
+          const auto w = static_cast<std::size_t>(ks[i]);
+          winners[ox + i] = static_cast<std::uint32_t>(corner + (w >> 1) * G.width + 2 * (ox + i) + (w & 1));
+        }
+      }
+    }
+  }
+}
+
 template <bool Track, PoolGeometry G, class T>
 void maxpool_rows(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
   const std::size_t planes = batch * G.channels;
@@ -90,6 +170,19 @@ void maxpool_rows(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
   constexpr std::size_t span = ((G.out_width - 1) * G.stride + 1 + L - 1) / L * L;  // h values
   constexpr std::size_t padded = std::max((G.width + L - 1) / L * L, span + G.window - 1);
   static_assert(G.window * G.window < (std::size_t(1) << 24), "window indices must be exact in T");
+  if constexpr (G.window == 2 && G.stride == 2 && has_simd<T> && G.out_width >= lanes<T>()) {
+    parallel_ranges(planes, parts_for(planes, out_plane * 8, std::size_t(1) << 16),
+                    [&](std::size_t, std::size_t begin, std::size_t end) {
+      for (std::size_t p = begin; p < end; ++p)
+        for (std::size_t oy = 0; oy < G.out_height; ++oy) {
+          const T* r0 = x + p * in_plane + 2 * oy * G.width;
+          const std::size_t o = p * out_plane + oy * G.out_width;
+          const std::size_t corner = ((p % G.channels) * G.height + 2 * oy) * G.width;
+          maxpool_2x2_row<Track, G>(r0, r0 + G.width, y + o, Track ? argmax + o : nullptr, corner);
+        }
+    });
+    return;
+  }
   parallel_ranges(planes, parts_for(planes, out_plane * G.window * G.window * 4, std::size_t(1) << 16),
                   [&](std::size_t, std::size_t begin, std::size_t end) {
     T rows[padded], row_k[padded], next[padded], h[span], h_k[span];
