@@ -90,6 +90,20 @@ void for_each_band_row(std::size_t row0, std::size_t rows, F&& f) {
 // Output rows [row0, row0 + rows) of one sample (C,H,W) => columns (C*K*K, rows*OW).
 template <ConvGeometry G, class T>
 void im2col_band(const T* x, T* col, std::size_t row0, std::size_t rows) {
+  if constexpr (G.padding == 0) {
+    // Every window lies inside the image: rows of OW values with compile-time bounds, which the
+    // compiler turns into straight vector copies (the general walker below costs 3x more on
+    // the Fashion-MNIST net's 11-wide rows).
+    for (std::size_t c = 0; c < G.channels; ++c)
+      for (std::size_t ky = 0; ky < G.kernel; ++ky)
+        for (std::size_t kx = 0; kx < G.kernel; ++kx) {
+          T* out = col + ((c * G.kernel + ky) * G.kernel + kx) * rows * G.out_width;
+          const T* in = x + (c * G.height + row0 * G.stride + ky) * G.width + kx;
+          for (std::size_t r = 0; r < rows; ++r, out += G.out_width, in += G.stride * G.width)
+            for (std::size_t ox = 0; ox < G.out_width; ++ox) out[ox] = in[ox * G.stride];
+        }
+    return;
+  }
   detail::for_each_band_row<G>(row0, rows, [&](std::size_t column, std::ptrdiff_t input,
                                                std::size_t kx, std::size_t lo, std::size_t hi) {
     T* out = col + column;
@@ -110,6 +124,17 @@ void im2col_band(const T* x, T* col, std::size_t row0, std::size_t rows) {
 // Columns of output rows [row0, row0 + rows) => one sample (C,H,W), added to dx.
 template <ConvGeometry G, class T>
 void col2im_band_add(const T* col, T* dx, std::size_t row0, std::size_t rows) {
+  if constexpr (G.padding == 0) {  // as in im2col_band
+    for (std::size_t c = 0; c < G.channels; ++c)
+      for (std::size_t ky = 0; ky < G.kernel; ++ky)
+        for (std::size_t kx = 0; kx < G.kernel; ++kx) {
+          const T* in = col + ((c * G.kernel + ky) * G.kernel + kx) * rows * G.out_width;
+          T* out = dx + (c * G.height + row0 * G.stride + ky) * G.width + kx;
+          for (std::size_t r = 0; r < rows; ++r, in += G.out_width, out += G.stride * G.width)
+            for (std::size_t ox = 0; ox < G.out_width; ++ox) out[ox * G.stride] += in[ox];
+        }
+    return;
+  }
   detail::for_each_band_row<G>(row0, rows, [&](std::size_t column, std::ptrdiff_t input,
                                                std::size_t kx, std::size_t lo, std::size_t hi) {
     if (input < 0) return;
