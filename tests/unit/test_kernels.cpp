@@ -92,6 +92,10 @@ void check_conv(std::size_t batch) {
         db(db_ref.size(), T(7));
     kernels::cpu::conv2d_forward<G>(x.data(), w.data(), b.data(), y.data(), batch, ws);
     require_close(y, y_ref, tol, "forward");
+    std::vector<T> y_relu(y.size()), relu_ref(y.size());
+    kernels::cpu::conv2d_forward<G, true>(x.data(), w.data(), b.data(), y_relu.data(), batch, ws);
+    kernels::reference::relu_forward(y.data(), relu_ref.data(), y.size());
+    REQUIRE(y_relu == relu_ref);  // the same convolution, then max(., 0)
     kernels::cpu::conv2d_backward<G>(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(),
                                      batch, ws);
     require_close(dx, dx_ref, tol, "dx");

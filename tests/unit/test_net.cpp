@@ -158,6 +158,9 @@ TEST_CASE("Relu runs in place where nothing needs its input; inference uses two 
   STATIC_REQUIRE(!Seq::in_place<7>());  // after Tanh
   STATIC_REQUIRE(!Seq::in_place<10>()); // the last layer writes the caller's output
   STATIC_REQUIRE(Seq::slot<2>() == 0);
+  STATIC_REQUIRE(Seq::fuses_relu<0>());   // Conv applies the in-place Relu after it
+  STATIC_REQUIRE(!Seq::fuses_relu<1>());  // Relu has no epilogue
+  STATIC_REQUIRE(!Seq::fuses_relu<9>());  // Dense, then the last layer (not in place)
   STATIC_REQUIRE(Seq::side<1>() == Seq::side<0>());
   STATIC_REQUIRE(Seq::side<3>() != Seq::side<2>());
 

@@ -11,6 +11,7 @@ namespace ctnn {
 
 struct Relu : detail::Elementwise {
   static constexpr bool runs_in_place = true;  // x > 0 exactly where relu(x) > 0, NaN included
+  static constexpr bool is_relu = true;
   static std::string name() { return "Relu"; }
   template <class In, class T>
   struct layer : ParameterFree<T> {

@@ -13,6 +13,7 @@ namespace ctnn {
 
 template <std::size_t Filters, std::size_t Kernel, std::size_t Stride = 1, std::size_t Padding = 0>
 struct Conv : LayerSpecBase {
+  static constexpr bool has_relu_epilogue = true;  // layer::forward_relu
   static std::string name() { return detail::template_name("Conv", Filters, Kernel, Stride, Padding); }
 
   template <class In>
@@ -59,6 +60,11 @@ struct Conv : LayerSpecBase {
     }
     void forward(const T* x, T* y, std::size_t batch, Mode, Rng&) {
       kernels::conv2d_forward<G>(x, w_, b_, y, batch, workspace_);
+    }
+    // forward, then Relu on the output (Sequence calls it for Conv, Relu when the Relu runs in
+    // place; the Relu layer's own forward is then skipped).
+    void forward_relu(const T* x, T* y, std::size_t batch, Mode, Rng&) {
+      kernels::conv2d_forward<G, true>(x, w_, b_, y, batch, workspace_);
     }
     void backward(const T* x, const T*, const T* dy, T* dx, std::size_t batch) {
       kernels::conv2d_backward<G>(x, w_, dy, dx, dw_, db_, batch, workspace_);

@@ -27,6 +27,10 @@ struct LayerSpecBase {
   // Whether the layer may write its output over its input (Relu: its backward needs only the
   // sign of the input, which the output keeps). Sequence decides when it actually does.
   static constexpr bool runs_in_place = false;
+  // Whether the layer can apply a Relu to its own output (layer::forward_relu), so that a
+  // following in-place Relu costs nothing in forward.
+  static constexpr bool has_relu_epilogue = false;
+  static constexpr bool is_relu = false;  // (only Relu: what such an epilogue computes)
 };
 
 template <class L>

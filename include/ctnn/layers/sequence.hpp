@@ -135,6 +135,17 @@ class Sequence {
       return L::runs_in_place && !Before::backward_reads_output;
     }
   }
+  // Layer I applies the Relu that follows it (layer I + 1, in place), whose forward is skipped.
+  template <std::size_t I>
+  static constexpr bool fuses_relu() {
+    if constexpr (I + 1 >= length) {
+      return false;
+    } else {
+      using L = detail::list_at_t<I, type_list<Layers...>>;
+      using Next = detail::list_at_t<I + 1, type_list<Layers...>>;
+      return L::has_relu_epilogue && Next::is_relu && in_place<I + 1>();
+    }
+  }
   // Training: the activations_ slot holding layer I's output (I < length - 1).
   template <std::size_t I>
   static constexpr std::size_t slot() {
@@ -189,14 +200,14 @@ class Sequence {
         T* out = y;
         if constexpr (I > 0) in = ping_pong_[side<I - 1>()].data();
         if constexpr (I + 1 < length) out = ping_pong_[side<I>()].data();
-        at<I>().forward(in, out, batch, mode, rng);
+        run_forward<I>(in, out, batch, mode, rng);
       });
     } else {
       each([&]<std::size_t I>() {
         if constexpr (I + 1 < length && !in_place<I>())
           detail::ensure_size(activations_[I], batch * shape_at<I + 1>::size);
       });
-      each([&]<std::size_t I>() { at<I>().forward(input_of<I>(x), output_of<I>(y), batch, mode, rng); });
+      each([&]<std::size_t I>() { run_forward<I>(input_of<I>(x), output_of<I>(y), batch, mode, rng); });
     }
   }
 
@@ -217,6 +228,17 @@ class Sequence {
  private:
   template <std::size_t I>
   auto& at() { return boost::hana::at_c<I>(layers_); }
+
+  template <std::size_t I>
+  void run_forward(const T* in, T* out, std::size_t batch, Mode mode, Rng& rng) {
+    if constexpr (fuses_relu<I>()) {
+      at<I>().forward_relu(in, out, batch, mode, rng);
+    } else if constexpr (I > 0 && fuses_relu<I - (I > 0)>()) {
+      // this Relu ran as the previous layer's epilogue, in place
+    } else {
+      at<I>().forward(in, out, batch, mode, rng);
+    }
+  }
 
   template <std::size_t I>
   const T* input_of(const T* x) const { if constexpr (I == 0) return x; else return activations_[slot<I - 1>()].data(); }

@@ -144,8 +144,10 @@ void col2im_band_add(const T* col, T* dx, std::size_t row0, std::size_t rows) {
   });
 }
 
-// x: (B,C,H,W)  w: (F, C*K*K)  b: (F)  =>  y: (B,F,OH*OW)
-template <ConvGeometry G, class T>
+// x: (B,C,H,W)  w: (F, C*K*K)  b: (F)  =>  y: (B,F,OH*OW); with Relu, y = max(conv, 0), applied
+// to each sample while its output is still in cache (a following Relu layer then has nothing
+// to do: Sequence fuses the two).
+template <ConvGeometry G, bool Relu = false, class T>
 void conv2d_forward(const T* x, const T* w, const T* b, T* y, std::size_t batch,
                     conv_workspace<T>& ws) {
   using plan = conv_plan<G>;
@@ -164,6 +166,7 @@ void conv2d_forward(const T* x, const T* w, const T* b, T* y, std::size_t batch,
         gemm(false, false, G.filters, pixels, G.patch_size(), T(1), w, G.patch_size(), band,
              pixels, T(1), yn + row0 * G.out_width, G.out_pixels());
       }
+      if constexpr (Relu) relu_in_place(yn, G.output_size());
     }
   });
 }

@@ -93,6 +93,20 @@ void add_to(const T* x, T* y, std::size_t n) {
   detail::map2(x, static_cast<const T*>(y), y, n, [](auto a, auto b) { return b + a; });
 }
 
+// y = max(y, 0) in place, on the calling thread (a kernel's epilogue inside its own threads).
+template <class T>
+void relu_in_place(T* y, std::size_t n) {
+  std::size_t i = 0;
+  if constexpr (has_simd<T>) {
+    using V = simd<T>;
+    for (const std::size_t whole = n - n % V::size; i < whole; i += V::size) {
+      const V v = V::load_unaligned(y + i);
+      xsimd::select(v < V(T(0)), V(T(0)), v).store_unaligned(y + i);
+    }
+  }
+  for (; i < n; ++i) y[i] = y[i] < T(0) ? T(0) : y[i];
+}
+
 // Sum of n values, on the calling thread (four vector accumulators, then across lanes).
 template <class T>
 T sum(const T* x, std::size_t n) {
