@@ -144,6 +144,11 @@ void check_pool(std::size_t batch, bool ties) {
     REQUIRE(values == y_ref);
     kernels::cpu::maxpool_backward<G>(dy.data(), winners.data(), dx.data(), batch);
     REQUIRE(dx == dx_ref);  // the same winners, added in the same order
+    // through a Relu before the pooling: the reference's two passes in one
+    std::vector<T> through(dx.size(), T(7)), through_ref(dx.size());
+    kernels::reference::relu_backward(x.data(), dx_ref.data(), through_ref.data(), dx.size());
+    kernels::cpu::maxpool_backward_through_relu<G>(dy.data(), winners.data(), y.data(), through.data(), batch);
+    REQUIRE(through == through_ref);
     std::vector<T> a(a_ref.size(), T(7)), da(da_ref.size(), T(7));
     kernels::cpu::avgpool_forward<G>(x.data(), a.data(), batch);
     REQUIRE(a == a_ref);

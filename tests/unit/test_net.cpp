@@ -161,6 +161,14 @@ TEST_CASE("Relu runs in place where nothing needs its input; inference uses two 
   STATIC_REQUIRE(Seq::fuses_relu<0>());   // Conv applies the in-place Relu after it
   STATIC_REQUIRE(!Seq::fuses_relu<1>());  // Relu has no epilogue
   STATIC_REQUIRE(!Seq::fuses_relu<9>());  // Dense, then the last layer (not in place)
+  using Pooled = Sequence<float, Shape<2, 8, 8>, Conv<4, 3, 1, 1>, Relu, MaxPool<2>, Relu, MaxPool<2>,
+                          Flatten, Dense<3>>;
+  STATIC_REQUIRE(Pooled::relu_backward_folded<1>());  // MaxPool's backward applies it
+  STATIC_REQUIRE(Pooled::relu_backward_folded<3>());
+  STATIC_REQUIRE(Pooled::gradient_slot<1>() == Pooled::gradient_slot<2>());
+  STATIC_REQUIRE(Pooled::gradient_slot<2>() != Pooled::gradient_slot<4>());
+  STATIC_REQUIRE(!Seq::relu_backward_folded<1>());  // Relu, Relu: the second has no such backward
+
   STATIC_REQUIRE(Seq::side<1>() == Seq::side<0>());
   STATIC_REQUIRE(Seq::side<3>() != Seq::side<2>());
 

@@ -56,6 +56,7 @@ using cpu::avgpool_forward;
 using cpu::global_avgpool_backward;
 using cpu::global_avgpool_forward;
 using cpu::maxpool_backward;
+using cpu::maxpool_backward_through_relu;
 using cpu::maxpool_forward;
 using reference::batch_norm_backward;
 using reference::batch_norm_forward_inference;

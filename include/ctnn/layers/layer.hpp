@@ -31,6 +31,9 @@ struct LayerSpecBase {
   // following in-place Relu costs nothing in forward.
   static constexpr bool has_relu_epilogue = false;
   static constexpr bool is_relu = false;  // (only Relu: what such an epilogue computes)
+  // Whether the layer's backward can also apply the derivative of an in-place Relu before it
+  // (layer::backward_through_relu), so that Relu costs nothing in backward.
+  static constexpr bool has_backward_through_relu = false;
 };
 
 template <class L>

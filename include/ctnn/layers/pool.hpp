@@ -41,6 +41,7 @@ struct WindowPool : LayerSpecBase {
 
 template <std::size_t Window, std::size_t Stride = Window>
 struct MaxPool : detail::WindowPool<Window, Stride> {
+  static constexpr bool has_backward_through_relu = true;  // layer::backward_through_relu
   static std::string name() { return detail::template_name("MaxPool", Window, Stride); }
 
   template <class In, class T>
@@ -58,6 +59,11 @@ struct MaxPool : detail::WindowPool<Window, Stride> {
     }
     void backward(const T*, const T*, const T* dy, T* dx, std::size_t batch) {
       if (dx) kernels::maxpool_backward<G>(dy, argmax_.data(), dx, batch);
+    }
+    // backward, then through the in-place Relu before this layer (Sequence calls it and skips
+    // that Relu's backward): dx is the gradient with respect to the Relu's input.
+    void backward_through_relu(const T*, const T* y, const T* dy, T* dx, std::size_t batch) {
+      if (dx) kernels::maxpool_backward_through_relu<G>(dy, argmax_.data(), y, dx, batch);
     }
 
    private:

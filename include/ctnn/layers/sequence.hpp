@@ -146,6 +146,26 @@ class Sequence {
       return L::has_relu_epilogue && Next::is_relu && in_place<I + 1>();
     }
   }
+  // Layer I is an in-place Relu whose backward the next layer does (skipped here).
+  template <std::size_t I>
+  static constexpr bool relu_backward_folded() {
+    if constexpr (I + 1 >= length) {
+      return false;
+    } else {
+      using L = detail::list_at_t<I, type_list<Layers...>>;
+      using Next = detail::list_at_t<I + 1, type_list<Layers...>>;
+      return L::is_relu && in_place<I>() && Next::has_backward_through_relu;
+    }
+  }
+  // Backward: the scratch_ buffer receiving the gradient with respect to layer I's input
+  // (I > 0). Layers alternate between the two buffers; a folded Relu writes nothing, so the
+  // layer before it reads the buffer the layer after it wrote.
+  template <std::size_t I>
+  static constexpr std::size_t gradient_slot() {
+    if constexpr (I + 1 >= length) return 0;
+    else if constexpr (relu_backward_folded<I>()) return gradient_slot<I + 1>();
+    else return 1 - gradient_slot<I + 1>();
+  }
   // Training: the activations_ slot holding layer I's output (I < length - 1).
   template <std::size_t I>
   static constexpr std::size_t slot() {
@@ -218,9 +238,18 @@ class Sequence {
     } else {
       for (auto& g : scratch_) detail::ensure_size(g, batch * largest_activation);
       each_reversed([&]<std::size_t I>() {
-        const T* d_out = I + 1 == length ? dy : scratch_[(I + 1) % 2].data();
-        T* d_in = I == 0 ? dx : scratch_[I % 2].data();
-        at<I>().backward(input_of<I>(x), output_of<I>(const_cast<T*>(y)), d_out, d_in, batch);
+        if constexpr (!relu_backward_folded<I>()) {
+          const T* d_out = dy;
+          T* d_in = dx;
+          if constexpr (I + 1 < length) d_out = scratch_[gradient_slot<I + 1>()].data();
+          if constexpr (I > 0) d_in = scratch_[gradient_slot<I>()].data();
+          const T* in = input_of<I>(x);
+          T* out = output_of<I>(const_cast<T*>(y));
+          if constexpr (I > 0 && relu_backward_folded<I - (I > 0)>())
+            at<I>().backward_through_relu(in, out, d_out, d_in, batch);
+          else
+            at<I>().backward(in, out, d_out, d_in, batch);
+        }
       });
     }
   }

@@ -232,9 +232,22 @@ void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t batch)
     detail::maxpool_rows<false, G>(x, y, argmax, batch);
 }
 
+template <PoolGeometry G, class T>
+void maxpool_backward_through_relu(const T* dy, const std::uint32_t* argmax, const T* y, T* dx,
+                                   std::size_t batch);
+
 // dx (overwritten) gets each dy at its window's winner.
 template <PoolGeometry G, class T>
 void maxpool_backward(const T* dy, const std::uint32_t* argmax, T* dx, std::size_t batch) {
+  maxpool_backward_through_relu<G>(dy, argmax, static_cast<const T*>(nullptr), dx, batch);
+}
+
+// With y (the forward output) non-null, also through the Relu that produced the pooling's
+// input: a winner gets dy only where y > 0, which is where the Relu passed its input (the
+// winner's value is y). One pass instead of a scatter and then a masking pass over dx.
+template <PoolGeometry G, class T>
+void maxpool_backward_through_relu(const T* dy, const std::uint32_t* argmax, const T* y, T* dx,
+                                   std::size_t batch) {
   parallel_ranges(batch, parts_for(batch, G.input_size() + G.output_size(), std::size_t(1) << 16),
                   [&](std::size_t, std::size_t begin, std::size_t end) {
     for (std::size_t n = begin; n < end; ++n) {
@@ -242,7 +255,13 @@ void maxpool_backward(const T* dy, const std::uint32_t* argmax, T* dx, std::size
       const T* dys = dy + n * G.output_size();
       const std::uint32_t* winners = argmax + n * G.output_size();
       fill(dxs, G.input_size(), T(0));
-      for (std::size_t o = 0; o < G.output_size(); ++o) dxs[winners[o]] += dys[o];
+      if (y) {
+        const T* ys = y + n * G.output_size();
+        for (std::size_t o = 0; o < G.output_size(); ++o)
+          dxs[winners[o]] += ys[o] > T(0) ? dys[o] : T(0);
+      } else {
+        for (std::size_t o = 0; o < G.output_size(); ++o) dxs[winners[o]] += dys[o];
+      }
     }
   });
 }
