@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "ctnn/config.hpp"
+#include "ctnn/kernels/cpu/batch_norm.hpp"
 #include "ctnn/kernels/cpu/conv.hpp"
 #include "ctnn/kernels/cpu/elementwise.hpp"
 #include "ctnn/kernels/cpu/optimizer.hpp"
 #include "ctnn/kernels/cpu/pool.hpp"
+#include "ctnn/kernels/reference/batch_norm.hpp"
 #include "ctnn/kernels/reference/conv.hpp"
 #include "ctnn/kernels/reference/elementwise.hpp"
 #include "ctnn/kernels/reference/optimizer.hpp"
@@ -292,6 +294,54 @@ TEST_CASE("global average pooling matches the reference", "[kernels][pool]") {
       require_close(y, y_ref, 1e-6, "forward");
       REQUIRE(dx == dx_ref);
     });
+  }
+}
+
+TEMPLATE_TEST_CASE("batch norm: fast kernels match the reference", "[kernels][batch_norm]", float,
+                   double) {
+  using T = TestType;
+  const kernels::reference::BatchNormSettings settings{1e-5, 0.1};
+  for (std::size_t pixels : {1, 7, 33, 121}) {
+    for (std::size_t batch : {1, 3, 5}) {
+      const std::size_t channels = 6, n = batch * channels * pixels;
+      INFO("pixels " << pixels << ", batch " << batch);
+      auto x = random_values<T>(n, pixels + batch, -2.0, 3.0);
+      const auto dy = random_values<T>(n, 2 * pixels + batch);
+      const auto gamma = random_values<T>(channels, 3, 0.5, 1.5), beta = random_values<T>(channels, 4);
+      std::vector<T> y_ref(n), mean_ref(channels), is_ref(channels), rm_ref(channels, T(0.2)),
+          rv_ref(channels, T(1.5)), dx_ref(n), dg_ref(channels), db_ref(channels), yi_ref(n);
+      kernels::reference::batch_norm_forward_train(x.data(), gamma.data(), beta.data(), y_ref.data(),
+                                                   mean_ref.data(), is_ref.data(), rm_ref.data(),
+                                                   rv_ref.data(), batch, channels, pixels, settings);
+      kernels::reference::batch_norm_backward(x.data(), gamma.data(), mean_ref.data(), is_ref.data(),
+                                              dy.data(), dx_ref.data(), dg_ref.data(), db_ref.data(),
+                                              batch, channels, pixels);
+      kernels::reference::batch_norm_forward_inference(x.data(), gamma.data(), beta.data(), yi_ref.data(),
+                                                       rm_ref.data(), rv_ref.data(), batch, channels,
+                                                       pixels, settings);
+      for_thread_counts([&](int) {
+        std::vector<T> y(n), mean(channels), is(channels), rm(channels, T(0.2)), rv(channels, T(1.5)),
+            dx(n), dg(channels), db(channels), yi(n);
+        kernels::cpu::batch_norm_forward_train(x.data(), gamma.data(), beta.data(), y.data(), mean.data(),
+                                               is.data(), rm.data(), rv.data(), batch, channels, pixels,
+                                               settings);
+        const double tol = std::is_same_v<T, float> ? 5e-5 : 1e-11;
+        require_close(y, y_ref, tol, "y");
+        require_close(mean, mean_ref, tol, "mean");
+        require_close(is, is_ref, tol, "inv_std");
+        require_close(rm, rm_ref, tol, "running mean");
+        require_close(rv, rv_ref, tol, "running var");
+        kernels::cpu::batch_norm_backward(x.data(), gamma.data(), mean_ref.data(), is_ref.data(), dy.data(),
+                                          dx.data(), dg.data(), db.data(), batch, channels, pixels);
+        require_close(dx, dx_ref, tol, "dx");
+        require_close(dg, dg_ref, tol, "dgamma");
+        require_close(db, db_ref, tol, "dbeta");
+        kernels::cpu::batch_norm_forward_inference(x.data(), gamma.data(), beta.data(), yi.data(),
+                                                   rm_ref.data(), rv_ref.data(), batch, channels, pixels,
+                                                   settings);
+        require_close(yi, yi_ref, tol, "inference");
+      });
+    }
   }
 }
 

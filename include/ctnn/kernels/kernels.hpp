@@ -1,13 +1,14 @@
 #pragma once
 // The kernel boundary: the only kernel names layers and optimizers call. Each is the fastest
 // CPU implementation (kernels/cpu/: xsimd, OpenMP over the batch) or, where speed does not
-// matter (BatchNorm, sigmoid, tanh), the scalar reference (kernels/reference/). The reference
+// matter (sigmoid, tanh), the scalar reference (kernels/reference/). The reference
 // kernels stay the specification: tests/unit/test_kernels.cpp checks every fast kernel
 // against them.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
+#include "ctnn/kernels/cpu/batch_norm.hpp"
 #include "ctnn/kernels/cpu/conv.hpp"
 #include "ctnn/kernels/cpu/elementwise.hpp"
 #include "ctnn/kernels/cpu/gemm.hpp"
@@ -58,9 +59,9 @@ using cpu::global_avgpool_forward;
 using cpu::maxpool_backward;
 using cpu::maxpool_backward_through_relu;
 using cpu::maxpool_forward;
-using reference::batch_norm_backward;
-using reference::batch_norm_forward_inference;
-using reference::batch_norm_forward_train;
+using cpu::batch_norm_backward;
+using cpu::batch_norm_forward_inference;
+using cpu::batch_norm_forward_train;
 
 using cpu::add_to;
 using cpu::leaky_relu_backward;
