@@ -17,23 +17,11 @@
 
 #include "ctnn/io/serialize.hpp"
 #include "ctnn/random.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string p = (fs::temp_directory_path() / "ctnn-test-atomic-kill-XXXXXX").string();
-    REQUIRE(::mkdtemp(p.data()) != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // A net with the Net API save/load need and 2^18 parameters (a 1 MiB file, so that a save takes
 // long enough, a few milliseconds, to be killed in the middle). Generation g sets every value to g, so a file mixing

@@ -23,24 +23,12 @@
 #include "ctnn/io/serialize.hpp"
 #include "ctnn/train/checkpoint.hpp"
 #include "ctnn/train/trainer.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctnn;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string p = (fs::temp_directory_path() / "ctnn-test-checkpoint-XXXXXX").string();
-    REQUIRE(::mkdtemp(p.data()) != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 std::vector<std::byte> read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ctnn/data/fashion_mnist.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
@@ -26,22 +27,6 @@ using ctnn::data::load_idx_dataset;
 using Bytes = std::vector<std::uint8_t>;
 
 const fs::path installed_dir = "/usr/share/datasets/fashion-mnist";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("ctnn-test-data-fmnist-" + std::to_string(::getpid()) +
-                                        "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
 
 // Sets an environment variable for one scope and puts the old value back.
 class ScopedEnv {

@@ -14,6 +14,7 @@
 
 #include "ctnn/data/idx.hpp"
 #include "ctnn/random.hpp"
+#include "temp_dir.hpp"
 
 // The largest single allocation since the last reset: proves a lying header allocates nothing big.
 // Every non-aligned form of new and delete is replaced, so the pairs match (sanitizers check).
@@ -58,22 +59,6 @@ using ctnn::data::read_idx;
 using Bytes = std::vector<std::uint8_t>;
 
 // A fresh directory under the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("ctnn-test-data-idx-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
-
 // An IDX header for unsigned bytes with the given dimensions, then `data`.
 Bytes idx_bytes(const std::vector<std::uint32_t>& dims, const Bytes& data,
                 std::uint8_t type = 0x08) {

@@ -22,24 +22,12 @@
 #include "ctnn/ctnn.hpp"
 #include "ctnn/train/checkpoint.hpp"
 #include "ctnn/train/trainer.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace ctnn;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string p = (fs::temp_directory_path() / "ctnn-test-kill-resume-XXXXXX").string();
-    REQUIRE(::mkdtemp(p.data()) != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // n samples of 1x4x4 in 3 classes: class c brightens row c.
 data::Dataset make_data(std::size_t n, std::uint64_t seed) {

@@ -14,23 +14,11 @@
 
 #include "ctnn/io/serialize.hpp"
 #include "ctnn/random.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string p = (fs::temp_directory_path() / "ctnn-test-serialize-XXXXXX").string();
-    REQUIRE(::mkdtemp(p.data()) != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // A stand-in with the Net API of docs/design.md. Variant 1 and 2 differ in architecture.
 template <class T, int Variant = 1>

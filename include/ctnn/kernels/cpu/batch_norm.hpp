@@ -81,9 +81,7 @@ void batch_norm_forward_train(const T* x, const T* gamma, const T* beta, T* y, T
       for (std::size_t n = 0; n < batch; ++n)
         detail::scale_shift(x + (n * channels + c) * pixels, y + (n * channels + c) * pixels, scale,
                             shift, pixels);
-      const double unbiased = count > 1 ? var * count / (count - 1) : var;
-      running_mean[c] = T((1 - s.momentum) * running_mean[c] + s.momentum * m);
-      running_var[c] = T((1 - s.momentum) * running_var[c] + s.momentum * unbiased);
+      reference::update_running_statistics(running_mean[c], running_var[c], m, var, count, s);
     }
   });
 }

@@ -12,6 +12,16 @@ struct BatchNormSettings {
   double momentum = 0.1;
 };
 
+// After a training pass: mean and (biased) variance of `count` values move the running
+// statistics, the variance unbiased as PyTorch does.
+template <class T>
+void update_running_statistics(T& running_mean, T& running_var, double mean, double var,
+                               double count, BatchNormSettings s) {
+  const double unbiased = count > 1 ? var * count / (count - 1) : var;
+  running_mean = T((1 - s.momentum) * running_mean + s.momentum * mean);
+  running_var = T((1 - s.momentum) * running_var + s.momentum * unbiased);
+}
+
 // Training: normalise with the batch statistics, save mean and 1/std for backward, update the
 // running statistics.
 template <class T>
@@ -38,9 +48,7 @@ void batch_norm_forward_train(const T* x, const T* gamma, const T* beta, T* y, T
         const std::size_t i = (n * channels + c) * pixels + p;
         y[i] = T(double(gamma[c]) * (x[i] - m) * is + double(beta[c]));
       }
-    const double unbiased = count > 1 ? var * count / (count - 1) : var;
-    running_mean[c] = T((1 - s.momentum) * running_mean[c] + s.momentum * m);
-    running_var[c] = T((1 - s.momentum) * running_var[c] + s.momentum * unbiased);
+    update_running_statistics(running_mean[c], running_var[c], m, var, count, s);
   }
 }
 
