@@ -88,7 +88,8 @@ void check_conv(std::size_t batch) {
   for_thread_counts([&](int threads) {
     INFO("threads " << threads << ", batch " << batch << ", C" << G.channels << " " << G.height
                     << "x" << G.width << " F" << G.filters << " K" << G.kernel << " S" << G.stride
-                    << " P" << G.padding << ", band rows " << kernels::cpu::conv_plan<G>::rows);
+                    << " P" << G.padding << ", band rows " << kernels::cpu::conv_plan<G>::rows
+                    << ", Winograd " << (kernels::cpu::winograd_applies<G, T>));
     kernels::cpu::conv_workspace<T> ws;
     std::vector<T> y(y_ref.size(), T(7)), dx(dx_ref.size(), T(7)), dw(dw_ref.size(), T(7)),
         db(db_ref.size(), T(7));
@@ -202,8 +203,50 @@ TEST_CASE("conv: several bands per image, large enough to run on two threads", "
   }
 }
 
-TEST_CASE("conv: the same bits on every run at a fixed thread count", "[kernels][conv]") {
-  constexpr ConvGeometry g = conv(16, 40, 40, 8, 3, 1, 1);
+TEST_CASE("conv: Winograd F(2x2,3x3) matches the reference", "[kernels][conv][winograd]") {
+  namespace cpu = kernels::cpu;
+  // The im2col layers above stay im2col (too few channels or filters, or not 3x3 stride 1).
+  STATIC_REQUIRE_FALSE(cpu::winograd_applies<conv(16, 40, 40, 8, 3, 1, 1), float>);
+  STATIC_REQUIRE_FALSE(cpu::winograd_applies<conv(32, 30, 61, 4, 3, 2, 1), float>);
+  STATIC_REQUIRE_FALSE(cpu::winograd_applies<conv(1, 28, 28, 32, 3, 1, 0), float>);
+  // The Fashion-MNIST net's second layer (11x11 output: tiles overhang it), a band spanning
+  // several samples.
+  constexpr ConvGeometry fashion = conv(32, 13, 13, 64, 3, 1, 0);
+  STATIC_REQUIRE(cpu::winograd_applies<fashion, float>);
+  STATIC_REQUIRE(cpu::winograd_applies<fashion, double>);
+  STATIC_REQUIRE(cpu::winograd_plan<fashion>::rows > cpu::winograd_plan<fashion>::tiles_high);
+  // Odd channel and filter counts, even width and odd height; padding 2 and 3 (outputs larger
+  // than the input, whole tiles in the padding).
+  constexpr ConvGeometry odd = conv(17, 9, 14, 19, 3, 1, 1);
+  constexpr ConvGeometry pad2 = conv(16, 6, 5, 16, 3, 1, 2);
+  constexpr ConvGeometry pad3 = conv(16, 4, 4, 18, 3, 1, 3);
+  // Wide rows: several bands per sample, a band crossing into the next sample, and a partial
+  // vector of tiles at the end of each tile row.
+  constexpr ConvGeometry wide = conv(16, 44, 61, 24, 3, 1, 1);
+  using wide_plan = cpu::winograd_plan<wide>;
+  STATIC_REQUIRE(wide_plan::rows < wide_plan::tiles_high);
+  STATIC_REQUIRE(wide_plan::tiles_high % wide_plan::rows != 0);
+  STATIC_REQUIRE(cpu::winograd_applies<odd, float>);
+  STATIC_REQUIRE(cpu::winograd_applies<pad2, float>);
+  STATIC_REQUIRE(cpu::winograd_applies<pad3, float>);
+  STATIC_REQUIRE(cpu::winograd_applies<wide, float>);
+  for (std::size_t batch : {0, 1, 2, 3, 5}) {
+    check_conv<fashion, float>(batch);
+    check_conv<fashion, double>(batch);
+    check_conv<odd, float>(batch);
+    check_conv<odd, double>(batch);
+    check_conv<pad2, float>(batch);
+    check_conv<pad3, double>(batch);
+  }
+  for (std::size_t batch : {1, 2, 3}) {
+    check_conv<wide, float>(batch);
+    check_conv<wide, double>(batch);
+  }
+}
+
+namespace {
+template <ConvGeometry g>
+void check_conv_repeatable() {
   const std::size_t batch = 5;
   const auto x = random_values<float>(batch * g.input_size(), 1);
   const auto w = random_values<float>(g.filters * g.patch_size(), 2);
@@ -219,6 +262,12 @@ TEST_CASE("conv: the same bits on every run at a fixed thread count", "[kernels]
     REQUIRE(db1 == db2);
   });
 }
+}  // namespace
+
+TEST_CASE("conv: the same bits on every run at a fixed thread count", "[kernels][conv]") {
+  SECTION("im2col") { check_conv_repeatable<conv(16, 40, 40, 8, 3, 1, 1)>(); }
+  SECTION("Winograd") { check_conv_repeatable<conv(16, 44, 61, 24, 3, 1, 1)>(); }
+}
 
 TEST_CASE("pooling: fast kernels match the reference", "[kernels][pool]") {
   check_pool_all<pool(3, 7, 9, 2, 2)>();    // odd sizes: a row and a column left over
@@ -227,6 +276,11 @@ TEST_CASE("pooling: fast kernels match the reference", "[kernels][pool]") {
   check_pool_all<pool(1, 5, 6, 1, 1)>();
   check_pool_all<pool(5, 13, 13, 2, 1)>();
   check_pool<pool(32, 26, 26, 2, 2), float>(9, true);  // the Fashion-MNIST layer, on two threads
+  // 2x2/2 rows narrower than a vector: half-width vectors (float: 4-7 windows a row, double 2-3)
+  check_pool_all<pool(3, 11, 11, 2, 2)>();  // the second Fashion-MNIST pooling: 5 windows
+  check_pool_all<pool(2, 9, 15, 2, 2)>();   // 7 windows, an odd row and column left over
+  check_pool_all<pool(2, 6, 5, 2, 2)>();    // 2 windows
+  check_pool<pool(64, 11, 11, 2, 2), float>(9, true);
 }
 
 TEST_CASE("pooling: max pooling propagates NaN, the first NaN wins", "[kernels][pool]") {

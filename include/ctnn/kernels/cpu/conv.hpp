@@ -1,6 +1,8 @@
 #pragma once
 // Convolution on the CPU: im2col + GEMM, a band of output rows at a time, samples split over
-// threads. Same contracts as kernels/reference/conv.hpp.
+// threads; 3x3 stride-1 layers with enough channels take the Winograd path instead
+// (winograd.hpp), chosen at compile time from the shape. Same contracts as
+// kernels/reference/conv.hpp.
 //
 // Why bands: whole-image columns are C*K*K x OH*OW values (170 MB per 3x32x384x384 sample's
 // second layer), written once and read back from DRAM; a band of rows sized to stay in the
@@ -12,11 +14,12 @@
 // result depends on the thread count but not on the run. GEMMs inside run single-threaded.
 #include <algorithm>
 #include <cstddef>
-#include <vector>
 
+#include "ctnn/kernels/cpu/conv_workspace.hpp"
 #include "ctnn/kernels/cpu/elementwise.hpp"
 #include "ctnn/kernels/cpu/gemm.hpp"
 #include "ctnn/kernels/cpu/parallel.hpp"
+#include "ctnn/kernels/cpu/winograd.hpp"
 #include "ctnn/kernels/geometry.hpp"
 
 namespace ctnn::kernels::cpu {
@@ -35,18 +38,6 @@ struct conv_plan {
   }();
   static constexpr std::size_t band_size = G.patch_size() * rows * G.out_width;
   static constexpr std::size_t weight_count = G.filters * G.patch_size();
-};
-
-// Per-thread workspace for one convolution layer; grows on the first step, then stays.
-template <class T>
-struct conv_workspace {
-  std::vector<T> bands;     // one band of columns per part
-  std::vector<T> partials;  // dW then db, per part but the first (which writes the output)
-  void reserve(std::size_t parts, std::size_t band_size, std::size_t gradient_size) {
-    if (bands.size() < parts * band_size) bands.resize(parts * band_size);
-    const std::size_t p = parts > 1 ? (parts - 1) * gradient_size : 0;
-    if (partials.size() < p) partials.resize(p);
-  }
 };
 
 namespace detail {
@@ -148,7 +139,7 @@ void col2im_band_add(const T* col, T* dx, std::size_t row0, std::size_t rows) {
 // to each sample while its output is still in cache (a following Relu layer then has nothing
 // to do: Sequence fuses the two).
 template <ConvGeometry G, bool Relu = false, class T>
-void conv2d_forward(const T* x, const T* w, const T* b, T* y, std::size_t batch,
+void im2col_forward(const T* x, const T* w, const T* b, T* y, std::size_t batch,
                     conv_workspace<T>& ws) {
   using plan = conv_plan<G>;
   const std::size_t parts = parts_for(batch, G.filters * G.patch_size() * G.out_pixels());
@@ -173,7 +164,7 @@ void conv2d_forward(const T* x, const T* w, const T* b, T* y, std::size_t batch,
 
 // dw, db overwritten; dx overwritten when non-null.
 template <ConvGeometry G, class T>
-void conv2d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, std::size_t batch,
+void im2col_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, std::size_t batch,
                      conv_workspace<T>& ws) {
   using plan = conv_plan<G>;
   constexpr std::size_t gradient_size = plan::weight_count + G.filters;
@@ -215,6 +206,25 @@ void conv2d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, s
     add_to(partial, dw, plan::weight_count);
     add_to(partial + plan::weight_count, db, G.filters);
   }
+}
+
+// The convolution: Winograd where it applies, else im2col (only the chosen one is compiled).
+template <ConvGeometry G, bool Relu = false, class T>
+void conv2d_forward(const T* x, const T* w, const T* b, T* y, std::size_t batch,
+                    conv_workspace<T>& ws) {
+  if constexpr (winograd_applies<G, T>)
+    winograd_forward<G, Relu>(x, w, b, y, batch, ws);
+  else
+    im2col_forward<G, Relu>(x, w, b, y, batch, ws);
+}
+
+template <ConvGeometry G, class T>
+void conv2d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, std::size_t batch,
+                     conv_workspace<T>& ws) {
+  if constexpr (winograd_applies<G, T>)
+    winograd_backward<G>(x, w, dy, dx, dw, db, batch, ws);
+  else
+    im2col_backward<G>(x, w, dy, dx, dw, db, batch, ws);
 }
 
 }  // namespace ctnn::kernels::cpu

@@ -350,6 +350,53 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
                                    ldc);
 }
 
+// For one op(A) multiplied with many right-hand sides (the Winograd convolution's 16 GEMMs
+// per band of tiles): op(A) (M,K) packed once into micro-panels, then C = op(A) x B, serially,
+// with B (K,N) read in place. Its rows must be readable a vector past column N (the last
+// partial panel reads whole vectors), which must hold finite numbers.
+template <class T>
+std::size_t packed_a_size(std::size_t m, std::size_t k) {
+  constexpr std::size_t MR = detail::gemm_blocking<T, gemm_default_arch>::mr;
+  return (m + MR - 1) / MR * MR * k;
+}
+
+// op(A): stored (M,K) with leading dimension lda, or (K,M) when trans_a.
+template <class T>
+void pack_a_panels(bool trans_a, std::size_t m, std::size_t k, const T* a, std::size_t lda, T* pa) {
+  constexpr std::size_t MR = detail::gemm_blocking<T, gemm_default_arch>::mr;
+  for (std::size_t ic = 0; ic < m; ic += MR)
+    detail::pack_a<MR>(trans_a, std::min(MR, m - ic), k, trans_a ? a + ic : a + ic * lda, lda,
+                       pa + ic * k);
+}
+
+// C (M,N) = op(A) x B, C overwritten; pa from pack_a_panels.
+template <class T>
+void gemm_packed_a(std::size_t m, std::size_t n, std::size_t k, const T* pa, const T* b,
+                   std::size_t ldb, T* c, std::size_t ldc) {
+  using blk = detail::gemm_blocking<T, gemm_default_arch>;
+  constexpr std::size_t MR = blk::mr, NR = blk::nr, NV = blk::nv, W = blk::width;
+  constexpr auto& kernels = detail::micro_kernels<T, gemm_default_arch, MR, NV, true>::table;
+  const std::size_t full = n / NR * NR;
+  for (std::size_t ic = 0; ic < m; ic += MR) {
+    const std::size_t mr = std::min(MR, m - ic);
+    const T* panel = pa + ic * k;
+    std::size_t i0 = 0;
+    for (std::size_t r = 0; i0 < mr; ++r) {  // an edge panel as a sum of row counts, as gemm
+      const std::size_t rows = detail::mr_variants<MR>.first[r];
+      if (rows > mr - i0) continue;
+      const auto& row = kernels[r];
+      T* c_rows = c + (ic + i0) * ldc;
+      if (full) row[NV - 1](k, panel + i0, mr, b, ldb, NR, full / NR, c_rows, ldc, 1, NR, T(1), T(0));
+      if (full != n) {
+        const std::size_t nv = (n - full + W - 1) / W;
+        row[nv - 1](k, panel + i0, mr, b + full, ldb, 0, 1, c_rows + full, ldc, 1, n - full, T(1),
+                    T(0));
+      }
+      i0 += rows;
+    }
+  }
+}
+
 // Name of the instruction set cpu::gemm was compiled for ("avx512bw", "fma3+avx2", "sse2", ...).
 inline const char* gemm_arch_name() noexcept { return gemm_default_arch::name(); }
 

@@ -9,6 +9,7 @@
 
 #include "ctnn/kernels/cpu/elementwise.hpp"
 #include "ctnn/kernels/cpu/parallel.hpp"
+#include "ctnn/kernels/cpu/shuffle.hpp"
 #include "ctnn/kernels/geometry.hpp"
 
 namespace ctnn::kernels::cpu {
@@ -81,44 +82,14 @@ inline void reduce_winners(T* __restrict m, T* __restrict km, const T* __restric
 // some h it does not need, which is still cheaper than strided scalar code), y[ox] = h[ox * S].
 namespace detail {
 
-// Swizzle patterns for deinterleave (lane i of n).
-struct evens_then_odds {  // [0, 2, 4, ..., 1, 3, 5, ...]
-  static constexpr unsigned get(unsigned i, unsigned n) { return i < n / 2 ? 2 * i : 2 * (i - n / 2) + 1; }
-};
-struct odds_then_evens {  // [1, 3, 5, ..., 0, 2, 4, ...]
-  static constexpr unsigned get(unsigned i, unsigned n) { return i < n / 2 ? 2 * i + 1 : 2 * (i - n / 2); }
-};
-struct swap_halves {
-  static constexpr unsigned get(unsigned i, unsigned n) { return (i + n / 2) % n; }
-};
-struct iota {
-  static constexpr unsigned get(unsigned i, unsigned) { return i; }
-};
-struct low_half {
-  static constexpr bool get(unsigned i, unsigned n) { return i < n / 2; }
-};
-
-// u, v: 2L consecutive values => even: those at even positions, odd: those at odd positions.
-template <class V>
-inline void deinterleave(const V& u, const V& v, V& even, V& odd) {
-  using T = typename V::value_type;
-  using Index = xsimd::batch<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>,
-                             typename V::arch_type>;
-  constexpr auto low = xsimd::make_batch_bool_constant<V, low_half>();
-  const V u2 = xsimd::swizzle(u, xsimd::make_batch_constant<Index, evens_then_odds>());
-  const V v2 = xsimd::swizzle(v, xsimd::make_batch_constant<Index, odds_then_evens>());
-  even = xsimd::select(low, u2, v2);
-  odd = xsimd::swizzle(xsimd::select(low, v2, u2), xsimd::make_batch_constant<Index, swap_halves>());
-}
-
 // One output row of the 2x2, stride-2 pooling (most CNNs' only kind), from input rows r0, r1,
 // for rows at least one vector wide: L outputs per step from two vectors of each row, the
 // columns' winners deinterleaved into the window's left and right halves. The last step
 // overlaps the one before instead of running a scalar tail (which mispredicts on real data).
-// corner: the sample index of the row's first window.
-template <bool Track, PoolGeometry G, class T>
+// corner: the sample index of the row's first window. V: simd<T>, or half_simd<T> for rows
+// narrower than it.
+template <bool Track, PoolGeometry G, class V, class T>
 void maxpool_2x2_row(const T* r0, const T* r1, T* yr, std::uint32_t* winners, std::size_t corner) {
-  using V = simd<T>;
   constexpr std::size_t L = V::size;
   static_assert(G.out_width >= L);
   for (std::size_t step = 0; step < G.out_width; step += L) {
@@ -160,6 +131,23 @@ void maxpool_2x2_row(const T* r0, const T* r1, T* yr, std::uint32_t* winners, st
   }
 }
 
+// Every output row of the 2x2, stride-2 pooling with vectors V, planes split over threads.
+template <bool Track, PoolGeometry G, class V, class T>
+void maxpool_2x2_rows(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
+  const std::size_t planes = batch * G.channels;
+  constexpr std::size_t in_plane = G.height * G.width, out_plane = G.out_height * G.out_width;
+  parallel_ranges(planes, parts_for(planes, out_plane * 8, std::size_t(1) << 16),
+                  [&](std::size_t, std::size_t begin, std::size_t end) {
+    for (std::size_t p = begin; p < end; ++p)
+      for (std::size_t oy = 0; oy < G.out_height; ++oy) {
+        const T* r0 = x + p * in_plane + 2 * oy * G.width;
+        const std::size_t o = p * out_plane + oy * G.out_width;
+        const std::size_t corner = ((p % G.channels) * G.height + 2 * oy) * G.width;
+        maxpool_2x2_row<Track, G, V>(r0, r0 + G.width, y + o, Track ? argmax + o : nullptr, corner);
+      }
+  });
+}
+
 template <bool Track, PoolGeometry G, class T>
 void maxpool_rows(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
   const std::size_t planes = batch * G.channels;
@@ -170,19 +158,6 @@ void maxpool_rows(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
   constexpr std::size_t span = ((G.out_width - 1) * G.stride + 1 + L - 1) / L * L;  // h values
   constexpr std::size_t padded = std::max((G.width + L - 1) / L * L, span + G.window - 1);
   static_assert(G.window * G.window < (std::size_t(1) << 24), "window indices must be exact in T");
-  if constexpr (G.window == 2 && G.stride == 2 && has_simd<T> && G.out_width >= lanes<T>()) {
-    parallel_ranges(planes, parts_for(planes, out_plane * 8, std::size_t(1) << 16),
-                    [&](std::size_t, std::size_t begin, std::size_t end) {
-      for (std::size_t p = begin; p < end; ++p)
-        for (std::size_t oy = 0; oy < G.out_height; ++oy) {
-          const T* r0 = x + p * in_plane + 2 * oy * G.width;
-          const std::size_t o = p * out_plane + oy * G.out_width;
-          const std::size_t corner = ((p % G.channels) * G.height + 2 * oy) * G.width;
-          maxpool_2x2_row<Track, G>(r0, r0 + G.width, y + o, Track ? argmax + o : nullptr, corner);
-        }
-    });
-    return;
-  }
   parallel_ranges(planes, parts_for(planes, out_plane * G.window * G.window * 4, std::size_t(1) << 16),
                   [&](std::size_t, std::size_t begin, std::size_t end) {
     T rows[padded], row_k[padded], next[padded], h[span], h_k[span];
@@ -221,15 +196,33 @@ void maxpool_rows(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
   });
 }
 
+// The 2x2, stride-2 kernel for rows at least a vector wide, or half a vector (SSE under AVX2:
+// the Fashion-MNIST net's second pooling has 5 windows a row), else the general one.
+template <bool Track, PoolGeometry G, class T>
+void maxpool_dispatch(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
+  constexpr bool two_by_two = G.window == 2 && G.stride == 2 && has_simd<T>;
+  if constexpr (two_by_two && G.out_width >= lanes<T>()) {
+    maxpool_2x2_rows<Track, G, simd<T>>(x, y, argmax, batch);
+  } else if constexpr (two_by_two && lanes<T>() >= 4 && G.out_width >= lanes<T>() / 2) {
+    using half = xsimd::make_sized_batch_t<T, lanes<T>() / 2>;
+    if constexpr (!std::is_void_v<half>)
+      maxpool_2x2_rows<Track, G, half>(x, y, argmax, batch);
+    else
+      maxpool_rows<Track, G>(x, y, argmax, batch);
+  } else {
+    maxpool_rows<Track, G>(x, y, argmax, batch);
+  }
+}
+
 }  // namespace detail
 
 // argmax may be null (inference): then only the values are computed, about twice as fast.
 template <PoolGeometry G, class T>
 void maxpool_forward(const T* x, T* y, std::uint32_t* argmax, std::size_t batch) {
   if (argmax)
-    detail::maxpool_rows<true, G>(x, y, argmax, batch);
+    detail::maxpool_dispatch<true, G>(x, y, argmax, batch);
   else
-    detail::maxpool_rows<false, G>(x, y, argmax, batch);
+    detail::maxpool_dispatch<false, G>(x, y, argmax, batch);
 }
 
 template <PoolGeometry G, class T>
