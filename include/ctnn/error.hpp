@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "ctnn/config.hpp"
+
 namespace ctnn {
 
 // Base of every ctnn exception.
@@ -18,7 +20,7 @@ struct ConfigError : Error {
 
 // A file that cannot be read or written, or whose contents are not what was expected.
 struct FileError : Error {
-  FileError(std::string path, std::string expected, std::string found)
+  CTNN_COLD FileError(std::string path, std::string expected, std::string found)
       : Error(path + ": expected " + expected + ", found " + found),
         path_(std::move(path)), expected_(std::move(expected)), found_(std::move(found)) {}
 

@@ -22,7 +22,7 @@ namespace ctnn::data {
 namespace detail {
 
 // Numbers in error messages: 0.8 -> "0.8" (std::to_string would print "0.800000").
-inline std::string format_number(double value) {
+CTNN_COLD inline std::string format_number(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "%g", value);
   return text;
@@ -77,7 +77,7 @@ class Dataset {
   std::size_t classes() const { return classes_; }
 
   // The samples at `indices`, in that order (indices may repeat).
-  Dataset subset(std::span<const std::size_t> indices) const {
+  CTNN_COLD Dataset subset(std::span<const std::size_t> indices) const {
     const auto [c, h, w] = sample_shape();
     const std::size_t stride = sample_size();
     Images images(Images::shape_type{indices.size(), c, h, w});
@@ -94,7 +94,7 @@ class Dataset {
   }
 
   // The first min(n, size()) samples.
-  Dataset first(std::size_t n) const {
+  CTNN_COLD Dataset first(std::size_t n) const {
     n = std::min(n, size());
     std::vector<std::size_t> indices(n);
     for (std::size_t i = 0; i < n; ++i) indices[i] = i;

@@ -80,7 +80,7 @@ inline constexpr std::array<std::string_view, 10> fashion_mnist_classes = {
     "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 
 // $CTNN_FASHION_MNIST if set and not empty, else the Debian package's directory.
-inline std::filesystem::path default_fashion_mnist_dir() {
+CTNN_COLD inline std::filesystem::path default_fashion_mnist_dir() {
   if (const char* dir = std::getenv("CTNN_FASHION_MNIST"); dir != nullptr && *dir != '\0')
     return dir;
   return "/usr/share/datasets/fashion-mnist";
@@ -89,8 +89,8 @@ inline std::filesystem::path default_fashion_mnist_dir() {
 namespace detail {
 
 // dir/name.gz if it exists, else dir/name if it exists; else an error naming both.
-inline std::filesystem::path find_idx_file(const std::filesystem::path& dir,
-                                           const std::string& name) {
+CTNN_COLD inline std::filesystem::path find_idx_file(const std::filesystem::path& dir,
+                                                     const std::string& name) {
   std::error_code ec;
   const auto gz = dir / (name + ".gz");
   if (std::filesystem::exists(gz, ec)) return gz;
@@ -104,8 +104,8 @@ inline std::filesystem::path find_idx_file(const std::filesystem::path& dir,
 }
 
 // One Fashion-MNIST part: 28 x 28 single-channel images, labels 0 to 9.
-inline Dataset load_fashion_mnist_part(const std::filesystem::path& dir, const std::string& prefix,
-                                       std::size_t limit) {
+CTNN_COLD inline Dataset load_fashion_mnist_part(const std::filesystem::path& dir, const std::string& prefix,
+                                                 std::size_t limit) {
   const auto images_path = find_idx_file(dir, prefix + "-images-idx3-ubyte");
   const auto labels_path = find_idx_file(dir, prefix + "-labels-idx1-ubyte");
   Dataset data = load_idx_dataset(images_path, labels_path, limit, fashion_mnist_classes.size());
@@ -119,8 +119,8 @@ inline Dataset load_fashion_mnist_part(const std::filesystem::path& dir, const s
 }  // namespace detail
 
 // Fashion-MNIST from `dir`: 60000 training and 10000 test images (or the first `limit` of each).
-inline TrainTest fashion_mnist(const std::filesystem::path& dir = default_fashion_mnist_dir(),
-                               std::size_t limit = all_samples) {
+CTNN_COLD inline TrainTest fashion_mnist(const std::filesystem::path& dir = default_fashion_mnist_dir(),
+                                         std::size_t limit = all_samples) {
   return {detail::load_fashion_mnist_part(dir, "train", limit),
           detail::load_fashion_mnist_part(dir, "t10k", limit)};
 }

@@ -52,7 +52,7 @@ struct IdxArray {
 namespace detail {
 
 // "10000 x 28 x 28"
-inline std::string format_dims(std::span<const std::size_t> dims) {
+CTNN_COLD inline std::string format_dims(std::span<const std::size_t> dims) {
   std::string text;
   for (std::size_t i = 0; i < dims.size(); ++i) {
     if (i > 0) text += " x ";
@@ -62,7 +62,7 @@ inline std::string format_dims(std::span<const std::size_t> dims) {
 }
 
 // "00 00 08 03"
-inline std::string format_hex(std::span<const std::uint8_t> bytes) {
+CTNN_COLD inline std::string format_hex(std::span<const std::uint8_t> bytes) {
   std::string text;
   char hex[4];
   for (std::size_t i = 0; i < bytes.size(); ++i) {
@@ -73,12 +73,12 @@ inline std::string format_hex(std::span<const std::uint8_t> bytes) {
   return text;
 }
 
-inline std::string plural(std::size_t n, std::string_view word) {
+CTNN_COLD inline std::string plural(std::size_t n, std::string_view word) {
   return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
 }
 
 // What the IDX type byte means, for error messages.
-inline std::string idx_type_name(std::uint8_t type) {
+CTNN_COLD inline std::string idx_type_name(std::uint8_t type) {
   switch (type) {
     case 0x08:
       return "unsigned byte";
@@ -101,7 +101,7 @@ inline std::string idx_type_name(std::uint8_t type) {
 // that returns fewer than n bytes only at the end of the data. Shared by files and memory so the
 // fuzzed code path is the one users run.
 template <class Source>
-IdxArray read_idx_from(Source& source, const std::string& name) {
+CTNN_COLD IdxArray read_idx_from(Source& source, const std::string& name) {
   // Reads up to n bytes, stopping early only at the end of the data.
   const auto read_some = [&](std::uint8_t* dst, std::size_t n) {
     std::size_t got = 0;
@@ -236,13 +236,13 @@ class GzipSource {
 }  // namespace detail
 
 // Parses an IDX array from memory (already decompressed). `name` is the file name used in errors.
-inline IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::string_view name) {
+CTNN_COLD inline IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::string_view name) {
   detail::MemorySource source{bytes};
   return detail::read_idx_from(source, std::string(name));
 }
 
 // Reads an IDX file, gzipped or not.
-inline IdxArray read_idx(const std::filesystem::path& path) {
+CTNN_COLD inline IdxArray read_idx(const std::filesystem::path& path) {
   const std::string name = path.string();
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);

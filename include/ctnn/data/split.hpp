@@ -37,7 +37,7 @@ struct Split {
 
 // round(train_fraction * size) samples go to `train`, the rest to `validation`.
 // Requires 0 < train_fraction < 1 and both parts non-empty.
-inline Split split(const Dataset& data, double train_fraction, std::uint64_t seed) {
+CTNN_COLD inline Split split(const Dataset& data, double train_fraction, std::uint64_t seed) {
   if (!(train_fraction > 0.0 && train_fraction < 1.0))  // also rejects NaN
     throw ConfigError("split: train_fraction must be strictly between 0 and 1, got " +
                       detail::format_number(train_fraction));

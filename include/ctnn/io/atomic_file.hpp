@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctnn/config.hpp"
 #include "ctnn/error.hpp"
 
 namespace ctnn::io {
@@ -39,7 +40,7 @@ namespace ctnn::io {
 namespace detail {
 
 // FileError for a failed system call: "<path>: expected <action> to succeed, found <strerror> (errno N)".
-inline FileError os_error(const std::filesystem::path& path, const std::string& action, int err) {
+CTNN_COLD inline FileError os_error(const std::filesystem::path& path, const std::string& action, int err) {
   return FileError(path.string(), action + " to succeed",
                    std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")");
 }
@@ -47,7 +48,7 @@ inline FileError os_error(const std::filesystem::path& path, const std::string& 
 inline std::atomic<std::uint64_t> temp_counter{0};
 
 // ".name.tmp.<pid>.<counter>" in the directory of `target`.
-inline std::filesystem::path temp_path_for(const std::filesystem::path& target) {
+CTNN_COLD inline std::filesystem::path temp_path_for(const std::filesystem::path& target) {
   const auto n = temp_counter.fetch_add(1, std::memory_order_relaxed);
   std::string name = "." + target.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
                      std::to_string(n);
@@ -65,7 +66,7 @@ inline int close_retry(int fd) {
 // commit() (an exception, an early return) removes the temporary file and leaves the target alone.
 class AtomicFile {
  public:
-  explicit AtomicFile(std::filesystem::path target) : target_(std::move(target)) {
+  CTNN_COLD explicit AtomicFile(std::filesystem::path target) : target_(std::move(target)) {
     if (target_.empty()) throw FileError("<empty path>", "a file name", "an empty path");
     if (!target_.has_filename())
       throw FileError(target_.string(), "a path naming a file", "a path ending in a separator");
@@ -85,7 +86,7 @@ class AtomicFile {
   ~AtomicFile() { abandon(); }
 
   // Appends bytes. Throws FileError (and removes the temporary file) on a write error.
-  void write(std::span<const std::byte> bytes) {
+  CTNN_COLD void write(std::span<const std::byte> bytes) {
     require_open("write");
     const auto* p = reinterpret_cast<const char*>(bytes.data());
     std::size_t left = bytes.size();
@@ -104,7 +105,7 @@ class AtomicFile {
   void write(std::string_view text) { write(std::as_bytes(std::span(text.data(), text.size()))); }
 
   // fsync, close, rename over the target, fsync the directory. Throws FileError on failure.
-  void commit() {
+  CTNN_COLD void commit() {
     require_open("commit");
     while (::fsync(fd_) != 0) {
       if (errno == EINTR) continue;
@@ -122,7 +123,7 @@ class AtomicFile {
   std::size_t bytes_written() const noexcept { return written_; }
 
  private:
-  void require_open(const char* what) const {
+  CTNN_COLD void require_open(const char* what) const {
     if (fd_ < 0)
       throw FileError(target_.string(), std::string("an open AtomicFile for ") + what,
                       committed_ ? "a file already committed" : "a file abandoned after an error");
@@ -145,7 +146,7 @@ class AtomicFile {
     }
   }
 
-  void sync_directory() {
+  CTNN_COLD void sync_directory() {
     std::filesystem::path dir = target_.parent_path();
     if (dir.empty()) dir = ".";
     const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -166,12 +167,12 @@ class AtomicFile {
 };
 
 // Replaces `path` with `bytes` atomically (see AtomicFile).
-inline void write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes) {
+CTNN_COLD inline void write_file_atomically(const std::filesystem::path& path, std::span<const std::byte> bytes) {
   AtomicFile file(path);
   file.write(bytes);
   file.commit();
 }
-inline void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
+CTNN_COLD inline void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
   write_file_atomically(path, std::as_bytes(std::span(text.data(), text.size())));
 }
 
@@ -183,7 +184,7 @@ struct FileBytes {
   std::uint64_t size = 0;  // the file's full size (bytes.size() < size when it was capped)
 };
 
-inline FileBytes read_file(const std::filesystem::path& path, std::size_t limit) {
+CTNN_COLD inline FileBytes read_file(const std::filesystem::path& path, std::size_t limit) {
   int fd;
   while ((fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR) {
   }

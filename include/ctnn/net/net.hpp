@@ -19,6 +19,7 @@
 #include <vector>
 #include <xtensor/xtensor.hpp>
 
+#include "ctnn/config.hpp"
 #include "ctnn/error.hpp"
 #include "ctnn/layers/input.hpp"
 #include "ctnn/layers/sequence.hpp"
@@ -49,7 +50,7 @@ struct input_shape_of<First, true> {
 struct NoRuntime {};  // stands in for the layers of a rejected Net
 
 // 1234567 -> "1,234,567".
-inline std::string with_commas(std::size_t n) {
+CTNN_COLD inline std::string with_commas(std::size_t n) {
   std::string digits = std::to_string(n), out;
   for (std::size_t i = 0; i < digits.size(); ++i) {
     if (i && (digits.size() - i) % 3 == 0) out += ',';
@@ -60,8 +61,8 @@ inline std::string with_commas(std::size_t n) {
 
 // Network::summary's table from its rows (layer, output shape, parameters): written once, not
 // once per network type.
-inline std::string summary_table(const std::vector<std::array<std::string, 3>>& rows,
-                                 std::size_t parameters, std::size_t activations) {
+CTNN_COLD inline std::string summary_table(const std::vector<std::array<std::string, 3>>& rows,
+                                           std::size_t parameters, std::size_t activations) {
   std::size_t w0 = 12, w1 = 12;
   for (auto& r : rows) w0 = std::max(w0, r[0].size()), w1 = std::max(w1, r[1].size());
   std::string out;
@@ -203,7 +204,7 @@ class Network {
 
   // The architecture as text: every layer and the shape it produces. Saved files carry it, so
   // weights cannot be loaded into another architecture.
-  static std::string signature() {
+  CTNN_COLD static std::string signature() {
     std::string out = First::name();
     if constexpr (valid) {
       std::size_t i = 0;
@@ -214,7 +215,7 @@ class Network {
   }
 
   // A Keras-like table: layer, output shape, parameters, total.
-  static std::string summary() {
+  CTNN_COLD static std::string summary() {
     std::vector<std::array<std::string, 3>> rows{{First::name(), batch_shape_name<input_shape>(), "0"}};
     if constexpr (valid) {
       const auto names = Layers_::layer_names();

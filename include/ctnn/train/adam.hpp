@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ctnn/config.hpp"
 #include "ctnn/kernels/kernels.hpp"
 #include "ctnn/train/concepts.hpp"
 
@@ -38,7 +39,7 @@ struct adamw_options {
   bool decay_all = false;      // also decay segments with decay == false (biases, BatchNorm)
 };
 
-inline void check_adam_options(const char* who, double beta1, double beta2, double epsilon) {
+CTNN_COLD inline void check_adam_options(const char* who, double beta1, double beta2, double epsilon) {
   require(beta1 >= 0.0 && beta1 < 1.0,
           std::string(who) + ": beta1 must be in [0, 1), got " + number(beta1));
   require(beta2 >= 0.0 && beta2 < 1.0,
@@ -98,7 +99,7 @@ class Adam {
   template <class U>
   using rebind = Adam<Beta1, Beta2, Epsilon, U>;
 
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     return "Adam<" + detail::number(Beta1) + ", " + detail::number(Beta2) + ", " +
            detail::number(Epsilon) + ">";
   }
@@ -154,7 +155,7 @@ class AdamW {
   template <class U>
   using rebind = AdamW<Beta1, Beta2, Epsilon, Decay, U>;
 
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     return "AdamW<" + detail::number(Beta1) + ", " + detail::number(Beta2) + ", " +
            detail::number(Epsilon) + ", " + detail::number(Decay) + ">";
   }

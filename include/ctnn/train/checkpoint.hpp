@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctnn/config.hpp"
 #include "ctnn/error.hpp"
 #include "ctnn/io/atomic_file.hpp"
 #include "ctnn/io/binary.hpp"
@@ -163,7 +164,7 @@ struct CheckpointAccess<Trainer<M, L, O, S, R, St>> {
   using stopping_type = typename TrainerT::stopping_type;
 
   // The identity part of the meta section: what this Trainer type writes and expects.
-  static io::CheckpointInfo identity() {
+  CTNN_COLD static io::CheckpointInfo identity() {
     io::CheckpointInfo i;
     i.model_signature = M::signature();
     i.scalar_bytes = static_cast<std::uint32_t>(sizeof(T));
@@ -178,7 +179,7 @@ struct CheckpointAccess<Trainer<M, L, O, S, R, St>> {
   // ---------------------------------------------------------------------------------------------
   // Writing
 
-  static std::vector<std::byte> to_bytes(Run& run) {
+  CTNN_COLD static std::vector<std::byte> to_bytes(Run& run) {
     namespace sec = io::checkpoint_sections;
     io::Archive a;
     {

@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "ctnn/config.hpp"
 #include "ctnn/error.hpp"
 #include "ctnn/train/segment.hpp"
 
@@ -106,8 +107,8 @@ inline void require(bool ok, const std::string& message) {
 }
 
 // The checks every optimizer step makes once per call (never per element).
-inline void check_optimizer_step(const char* who, std::size_t state_size, std::size_t params,
-                                 std::size_t grads, double lr) {
+CTNN_COLD inline void check_optimizer_step(const char* who, std::size_t state_size, std::size_t params,
+                                           std::size_t grads, double lr) {
   if (params != grads)
     throw ConfigError(std::string(who) + "::step: " + std::to_string(params) + " parameters but " +
                       std::to_string(grads) + " gradients");
@@ -245,7 +246,7 @@ struct placeholder_optimizer_options {};
 template <class T = float>
 struct placeholder_optimizer {
   static constexpr std::string_view kind = "optimizer";
-  static std::string name() { return "placeholder_optimizer"; }
+  CTNN_COLD static std::string name() { return "placeholder_optimizer"; }
   using Options = placeholder_optimizer_options;
   template <class U> using rebind = placeholder_optimizer<U>;
   placeholder_optimizer() = default;
@@ -262,7 +263,7 @@ struct placeholder_optimizer {
 
 struct placeholder_schedule {
   static constexpr std::string_view kind = "schedule";
-  static std::string name() { return "placeholder_schedule"; }
+  CTNN_COLD static std::string name() { return "placeholder_schedule"; }
   struct Options {};
   placeholder_schedule() = default;
   explicit placeholder_schedule(Options) {}
@@ -275,7 +276,7 @@ struct placeholder_schedule {
 
 struct placeholder_regularizer {
   static constexpr std::string_view kind = "regularizer";
-  static std::string name() { return "placeholder_regularizer"; }
+  CTNN_COLD static std::string name() { return "placeholder_regularizer"; }
   struct Options {};
   placeholder_regularizer() = default;
   explicit placeholder_regularizer(Options) {}
@@ -290,7 +291,7 @@ struct placeholder_regularizer {
 
 struct placeholder_stopping {
   static constexpr std::string_view kind = "stopping rule";
-  static std::string name() { return "placeholder_stopping"; }
+  CTNN_COLD static std::string name() { return "placeholder_stopping"; }
   struct Options {};
   placeholder_stopping() = default;
   explicit placeholder_stopping(Options) {}

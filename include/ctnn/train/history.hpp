@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctnn/config.hpp"
 #include "ctnn/error.hpp"
 #include "ctnn/io/atomic_file.hpp"
 #include "ctnn/io/binary.hpp"
@@ -76,7 +77,7 @@ namespace detail::history {
 // The pieces joined into one string. The report, CSV and plot text is built with this rather
 // than with chains of operator+, whose temporaries cost compile time in every user's program
 // (this header is compiled wherever ctnn.hpp is included).
-inline std::string cat(std::initializer_list<std::string_view> pieces) {
+CTNN_COLD inline std::string cat(std::initializer_list<std::string_view> pieces) {
   std::size_t n = 0;
   for (const auto p : pieces) n += p.size();
   std::string out;
@@ -85,23 +86,23 @@ inline std::string cat(std::initializer_list<std::string_view> pieces) {
   return out;
 }
 
-inline std::string fmt(const char* format, double v) {
+CTNN_COLD inline std::string fmt(const char* format, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, format, v);
   return buf;
 }
-inline std::string loss_str(double v) { return fmt("%.4g", v); }
-inline std::string acc_str(double v) { return fmt("%.4f", v); }
+CTNN_COLD inline std::string loss_str(double v) { return fmt("%.4g", v); }
+CTNN_COLD inline std::string acc_str(double v) { return fmt("%.4f", v); }
 
 // Shortest text that reads back to the same double ("nan", "inf" for non-finite values).
-inline std::string exact(double v) {
+CTNN_COLD inline std::string exact(double v) {
   char buf[64];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
 }
 
 // gnuplot single-quoted string: '' stands for ', nothing else is special; no newlines.
-inline std::string gp_quote(std::string_view s) {
+CTNN_COLD inline std::string gp_quote(std::string_view s) {
   std::string out = "'";
   for (const char c : s) {
     if (c == '\'') out += "''";
@@ -112,12 +113,12 @@ inline std::string gp_quote(std::string_view s) {
 }
 
 // Data value for gnuplot; non-finite values become NaN, which the script marks as missing.
-inline std::string gp_value(double v) { return std::isfinite(v) ? exact(v) : std::string("NaN"); }
+CTNN_COLD inline std::string gp_value(double v) { return std::isfinite(v) ? exact(v) : std::string("NaN"); }
 
 // A temporary directory, removed with everything in it.
 struct TempDir {
   std::filesystem::path path;
-  explicit TempDir(const std::string& prefix) {
+  CTNN_COLD explicit TempDir(const std::string& prefix) {
     std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
     if (::mkdtemp(pattern.data()) == nullptr)
       throw io::detail::os_error(pattern, "creating a temporary directory", errno);
@@ -133,8 +134,8 @@ struct TempDir {
 
 // Runs `program args...` (searched on PATH) with stdout and stderr sent to `log`; returns the exit
 // status, or -1 with errno set when it could not be started.
-inline int run_program(const std::string& program, const std::vector<std::string>& args,
-                       const std::filesystem::path& log) {
+CTNN_COLD inline int run_program(const std::string& program, const std::vector<std::string>& args,
+                                 const std::filesystem::path& log) {
   std::vector<std::string> argv_s{program};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -172,7 +173,7 @@ struct PlotOptions {
 };
 
 // True when `program --version` runs and exits with 0.
-inline bool gnuplot_available(const std::string& program = "gnuplot") {
+CTNN_COLD inline bool gnuplot_available(const std::string& program = "gnuplot") {
   try {
     detail::history::TempDir dir("ctnn-gnuplot-check-");
     return detail::history::run_program(program, {"--version"}, dir.path / "log") == 0;
@@ -221,7 +222,7 @@ class History {
   }
 
   // The verdict read from the validation-loss curve (docs/history.md).
-  FitVerdict verdict(const FitThresholds& t = {}) const {
+  CTNN_COLD FitVerdict verdict(const FitThresholds& t = {}) const {
     using namespace detail::history;
     if (epochs_.empty()) return {Fit::not_enough_data, "not enough data: no epochs recorded"};
     if (diverged_)
@@ -278,7 +279,7 @@ class History {
   }
 
   // Multi-line plain-text summary: epochs run, best epoch, stop reason, time, verdict.
-  std::string report(const FitThresholds& t = {}) const {
+  CTNN_COLD std::string report(const FitThresholds& t = {}) const {
     using namespace detail::history;
     std::string r = cat({"epochs run: ", std::to_string(epochs_.size()), "\n"});
     if (!epochs_.empty()) {
@@ -296,7 +297,7 @@ class History {
 
   // "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds" and one row per
   // epoch; values in their shortest exact form, "nan" where not measured. Atomic write.
-  std::string csv() const {
+  CTNN_COLD std::string csv() const {
     using detail::history::cat;
     using detail::history::exact;
     std::string s = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds\n";
@@ -313,7 +314,7 @@ class History {
 
   // Checkpoint encoding (docs/file-format.md, "History section").
   static constexpr std::uint32_t format_version = 1;
-  void write(io::BinaryWriter& w) const {
+  CTNN_COLD void write(io::BinaryWriter& w) const {
     w.u32(format_version);
     w.u64(epochs_.size());
     for (const auto& e : epochs_) {
@@ -326,7 +327,7 @@ class History {
     w.string(stop_reason_);
     w.u8(diverged_ ? 1 : 0);
   }
-  static History read(io::BinaryReader& r) {
+  CTNN_COLD static History read(io::BinaryReader& r) {
     History h;
     const std::size_t at = r.position();
     const std::uint32_t v = r.u32("history format version");
@@ -355,12 +356,12 @@ class History {
     h.diverged_ = d == 1;
     return h;
   }
-  std::vector<std::byte> to_bytes() const {
+  CTNN_COLD std::vector<std::byte> to_bytes() const {
     io::BinaryWriter w;
     write(w);
     return w.take();
   }
-  static History from_bytes(std::span<const std::byte> bytes, std::string path = "<history>") {
+  CTNN_COLD static History from_bytes(std::span<const std::byte> bytes, std::string path = "<history>") {
     io::BinaryReader r(bytes, std::move(path));
     History h = read(r);
     r.expect_end("end of the history");
@@ -375,7 +376,7 @@ class History {
     return m;
   }
   static double relative(double diff, double base) { return diff / std::max(std::abs(base), 1e-12); }
-  static std::string describe(const EpochRecord& e) {
+  CTNN_COLD static std::string describe(const EpochRecord& e) {
     using namespace detail::history;
     std::string s;
     auto add = [&](const char* name, double v, bool is_acc) {
@@ -414,7 +415,7 @@ inline bool has_finite(const History& h, double EpochRecord::*field) {
   return std::ranges::any_of(h.epochs(), [&](const EpochRecord& e) { return std::isfinite(e.*field); });
 }
 
-inline std::string plot_command(const std::string& data, const std::vector<Series>& series, const char* with) {
+CTNN_COLD inline std::string plot_command(const std::string& data, const std::vector<Series>& series, const char* with) {
   if (series.empty())
     return "unset arrow 1\nunset label 2\nset label 1 'no data' at graph 0.5, graph 0.5 center\n"
            "set xrange [0:1]\nset yrange [0:1]\nplot NaN notitle\n"
@@ -433,9 +434,9 @@ inline std::string plot_command(const std::string& data, const std::vector<Serie
 // Writes data + script into a temp dir, runs gnuplot there, then writes the PNG to png_path
 // atomically (a failed plot leaves an older PNG in place). `extra` is script text run before each
 // panel.
-inline void draw(const std::filesystem::path& png_path, const std::vector<const History*>& histories,
-                 const std::vector<Series>& loss, const std::vector<Series>& accuracy, const PlotOptions& o,
-                 const std::string& extra) {
+CTNN_COLD inline void draw(const std::filesystem::path& png_path, const std::vector<const History*>& histories,
+                           const std::vector<Series>& loss, const std::vector<Series>& accuracy, const PlotOptions& o,
+                           const std::string& extra) {
   TempDir dir("ctnn-plot-");
   const auto data = (dir.path / "history.dat").string();
   const auto out = (dir.path / "plot.png").string();
@@ -499,7 +500,7 @@ inline void draw(const std::filesystem::path& png_path, const std::vector<const 
 
 }  // namespace detail::history
 
-inline void History::plot(const std::filesystem::path& png_path, const PlotOptions& options) const {
+CTNN_COLD inline void History::plot(const std::filesystem::path& png_path, const PlotOptions& options) const {
   using namespace detail::history;
   if (epochs_.empty()) throw ConfigError("History::plot: no epochs recorded, nothing to plot");
   std::vector<Series> loss, acc;
@@ -520,8 +521,8 @@ inline void History::plot(const std::filesystem::path& png_path, const PlotOptio
 
 // One PNG, two panels; per run: validation as a solid line (titled with its label) and training as
 // a dashed line of the same colour. For learning-rate sweeps: labels such as "lr 1e-3".
-inline void plot_histories(const std::filesystem::path& png_path, const std::vector<History>& histories,
-                           const std::vector<std::string>& labels, const PlotOptions& options = {}) {
+CTNN_COLD inline void plot_histories(const std::filesystem::path& png_path, const std::vector<History>& histories,
+                                     const std::vector<std::string>& labels, const PlotOptions& options = {}) {
   using namespace detail::history;
   if (histories.empty()) throw ConfigError("plot_histories: no histories to plot");
   if (labels.size() != histories.size())

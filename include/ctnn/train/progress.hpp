@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "ctnn/config.hpp"
 #include "ctnn/train/history.hpp"
 
 namespace ctnn {
@@ -35,13 +36,13 @@ class ProgressPrinter {
     plain         // epoch lines only
   };
 
-  explicit ProgressPrinter(std::size_t total_epochs, std::ostream& out = std::cout, Mode mode = Mode::automatic)
+  CTNN_COLD explicit ProgressPrinter(std::size_t total_epochs, std::ostream& out = std::cout, Mode mode = Mode::automatic)
       : out_(&out), total_epochs_(total_epochs), interactive_(resolve(mode, out)) {}
 
   bool interactive() const noexcept { return interactive_; }
 
   // `epoch` is 0-based (shown from 1).
-  void begin_epoch(std::size_t epoch) {
+  CTNN_COLD void begin_epoch(std::size_t epoch) {
     epoch_ = epoch;
     start_ = std::chrono::steady_clock::now();
     last_percent_ = -1;
@@ -50,7 +51,7 @@ class ProgressPrinter {
 
   // After `batch` of `batches` batches; loss and accuracy are running means (NaN: not shown).
   // Draws only in interactive mode, and only when the percentage changes (at most ~100 redraws).
-  void update(std::size_t batch, std::size_t batches, double loss = nan(), double accuracy = nan()) {
+  CTNN_COLD void update(std::size_t batch, std::size_t batches, double loss = nan(), double accuracy = nan()) {
     if (!interactive_ || batches == 0) return;
     if (batch > batches) batch = batches;
     const int percent = static_cast<int>(batch * 100 / batches);
@@ -81,7 +82,7 @@ class ProgressPrinter {
   }
 
   // The epoch line (replacing the bar on a terminal).
-  void end_epoch(const EpochRecord& record) {
+  CTNN_COLD void end_epoch(const EpochRecord& record) {
     const std::string line = epoch_line(record, total_epochs_);
     if (interactive_) {
       draw(line);
@@ -94,7 +95,7 @@ class ProgressPrinter {
   }
 
   // A line of its own ("Early stopping: ...").
-  void message(std::string_view text) {
+  CTNN_COLD void message(std::string_view text) {
     if (interactive_ && last_width_ > 0) {
       *out_ << '\n';
       last_width_ = 0;
@@ -105,7 +106,7 @@ class ProgressPrinter {
 
   // record.epoch 2 (0-based) prints "Epoch 3/10 - 12.3s - loss: 0.4123 - accuracy: 0.8512 - val_loss: ... - val_accuracy: ... - lr: 1.0e-03";
   // metrics that are NaN are left out; total_epochs 0 prints "Epoch 3".
-  static std::string epoch_line(const EpochRecord& r, std::size_t total_epochs) {
+  CTNN_COLD static std::string epoch_line(const EpochRecord& r, std::size_t total_epochs) {
     std::string s = cat({"Epoch ", std::to_string(r.epoch + 1), total_epochs ? "/" : "",
                          total_epochs ? std::to_string(total_epochs) : std::string(), " - ", fmt("%.1f", r.seconds),
                          "s"});
@@ -123,18 +124,18 @@ class ProgressPrinter {
  private:
   static std::string cat(std::initializer_list<std::string_view> pieces) { return detail::history::cat(pieces); }
   static double nan() { return std::numeric_limits<double>::quiet_NaN(); }
-  static std::string fmt(const char* format, double v) {
+  CTNN_COLD static std::string fmt(const char* format, double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, format, v);
     return buf;
   }
-  static bool resolve(Mode mode, const std::ostream& out) {
+  CTNN_COLD static bool resolve(Mode mode, const std::ostream& out) {
     if (mode != Mode::automatic) return mode == Mode::interactive;
     if (&out == &std::cout) return ::isatty(STDOUT_FILENO) == 1;
     if (&out == &std::cerr || &out == &std::clog) return ::isatty(STDERR_FILENO) == 1;
     return false;
   }
-  std::string epoch_label() const {
+  CTNN_COLD std::string epoch_label() const {
     return cat({"Epoch ", std::to_string(epoch_ + 1), total_epochs_ ? "/" : "",
                 total_epochs_ ? std::to_string(total_epochs_) : std::string()});
   }
@@ -142,7 +143,7 @@ class ProgressPrinter {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }
   // '\r' + line, padded with spaces over what the previous draw left.
-  void draw(const std::string& line) {
+  CTNN_COLD void draw(const std::string& line) {
     *out_ << '\r' << line;
     if (line.size() < last_width_) *out_ << std::string(last_width_ - line.size(), ' ');
     last_width_ = line.size();

@@ -32,7 +32,7 @@ namespace ctnn {
 struct NoRegularizer {
   static constexpr std::string_view kind = "regularizer";
   struct Options {};
-  static std::string name() { return "NoRegularizer"; }
+  CTNN_COLD static std::string name() { return "NoRegularizer"; }
 
   NoRegularizer() = default;
   explicit NoRegularizer(Options) {}
@@ -74,7 +74,7 @@ class L2 {
  public:
   static constexpr std::string_view kind = "regularizer";
   using Options = detail::lambda_options<Lambda>;
-  static std::string name() { return "L2<" + detail::number(Lambda) + ">"; }
+  CTNN_COLD static std::string name() { return "L2<" + detail::number(Lambda) + ">"; }
 
   L2() : L2(Options{}) {}
   explicit L2(Options options) : options_(options) {
@@ -123,7 +123,7 @@ class L1 {
  public:
   static constexpr std::string_view kind = "regularizer";
   using Options = detail::lambda_options<Lambda>;
-  static std::string name() { return "L1<" + detail::number(Lambda) + ">"; }
+  CTNN_COLD static std::string name() { return "L1<" + detail::number(Lambda) + ">"; }
 
   L1() : L1(Options{}) {}
   explicit L1(Options options) : options_(options) {
@@ -176,7 +176,7 @@ class WeightDecay {
  public:
   static constexpr std::string_view kind = "regularizer";
   using Options = detail::lambda_options<Lambda>;
-  static std::string name() { return "WeightDecay<" + detail::number(Lambda) + ">"; }
+  CTNN_COLD static std::string name() { return "WeightDecay<" + detail::number(Lambda) + ">"; }
 
   WeightDecay() : WeightDecay(Options{}) {}
   explicit WeightDecay(Options options) : options_(options) {
@@ -225,7 +225,7 @@ class Combine {
  public:
   static constexpr std::string_view kind = "regularizer";
   using Options = std::tuple<typename detail::regularizer_or_placeholder<Rs>::Options...>;
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     std::string out = sizeof...(Rs) == 2 ? "Both<" : "Combine<";
     bool first = true;
     ((out += (first ? "" : ", ") + detail::regularizer_or_placeholder<Rs>::name(), first = false),

@@ -43,7 +43,7 @@ class RmsProp {
   template <class U>
   using rebind = RmsProp<Alpha, Epsilon, Momentum, U>;
 
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     return "RmsProp<" + detail::number(Alpha) + ", " + detail::number(Epsilon) + ", " +
            detail::number(Momentum) + ">";
   }

@@ -50,7 +50,7 @@ inline double anneal_cos(double start, double end, double pct) {
 struct Constant {
   static constexpr std::string_view kind = "schedule";
   struct Options {};
-  static std::string name() { return "Constant"; }
+  CTNN_COLD static std::string name() { return "Constant"; }
 
   Constant() = default;
   explicit Constant(Options) {}
@@ -78,7 +78,7 @@ class StepDecay {
     std::size_t step_epochs = StepEpochs;  // > 0
     double gamma = Gamma;                  // > 0; usually < 1
   };
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     return "StepDecay<" + detail::number(StepEpochs) + ", " + detail::number(Gamma) + ">";
   }
 
@@ -115,7 +115,7 @@ class ExponentialDecay {
   struct Options {
     double gamma = Gamma;  // > 0; usually < 1
   };
-  static std::string name() { return "ExponentialDecay<" + detail::number(Gamma) + ">"; }
+  CTNN_COLD static std::string name() { return "ExponentialDecay<" + detail::number(Gamma) + ">"; }
 
   ExponentialDecay() : ExponentialDecay(Options{}) {}
   explicit ExponentialDecay(Options options) : options_(options) {
@@ -153,7 +153,7 @@ class CosineDecay {
     double min_factor = MinFactor;  // the final lr as a fraction of base, in [0, 1]
     bool per_batch = PerBatch;      // false: changes once per epoch; true: every batch
   };
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     return "CosineDecay<" + detail::number(MinFactor) + ", " + detail::number(PerBatch) + ">";
   }
 
@@ -210,7 +210,7 @@ class Warmup {
     std::size_t epochs = Epochs;           // warmup length in epochs; 0 = no warmup
     typename inner_type::Options inner = {};  // the inner schedule's options
   };
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     return "Warmup<" + detail::number(Epochs) + ", " + inner_type::name() + ">";
   }
 
@@ -290,7 +290,7 @@ class ReduceOnPlateau {
     std::size_t cooldown = Cooldown; // epochs ignored after a cut
     double min_factor = MinFactor;   // the lr never goes below min_factor * base
   };
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     return "ReduceOnPlateau<" + detail::number(Factor) + ", " + detail::number(Patience) + ", " +
            detail::number(Threshold) + ", " + detail::number(Cooldown) + ", " +
            detail::number(MinFactor) + ">";
@@ -384,7 +384,7 @@ class OneCycle {
     double div_factor = DivFactor;            // initial lr = peak / div_factor
     double final_div_factor = FinalDivFactor; // final lr = initial / final_div_factor
   };
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     return "OneCycle<" + detail::number(MaxFactor) + ", " + detail::number(PctStart) + ", " +
            detail::number(DivFactor) + ", " + detail::number(FinalDivFactor) + ">";
   }

@@ -40,7 +40,7 @@ class Sgd {
   template <class U>
   using rebind = Sgd<Momentum, Nesterov, U>;
 
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     return "Sgd<" + detail::number(Momentum) + ", " + detail::number(Nesterov) + ">";
   }
 

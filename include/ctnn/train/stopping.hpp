@@ -49,11 +49,16 @@ inline std::string short_number(double v) {
   return buf;
 }
 
+// The message is built out of line, so that the check stays small enough to inline everywhere
+// and the compiler sees the saved values in bounds after it (no -Warray-bounds false alarm).
+[[noreturn]] CTNN_COLD inline void saved_count_error(const std::string& who, std::size_t expected,
+                                                     std::size_t got) {
+  throw ConfigError(who + "::set_state: expected " + std::to_string(expected) +
+                    " saved values, got " + std::to_string(got) +
+                    " (the checkpoint was written with another stopping rule)");
+}
 inline void check_saved(const std::string& who, std::size_t expected, std::size_t got) {
-  if (expected != got)
-    throw ConfigError(who + "::set_state: expected " + std::to_string(expected) +
-                      " saved values, got " + std::to_string(got) +
-                      " (the checkpoint was written with another stopping rule)");
+  if (expected != got) saved_count_error(who, expected, got);
 }
 
 }  // namespace detail
@@ -63,7 +68,7 @@ inline void check_saved(const std::string& who, std::size_t expected, std::size_
 struct MaxEpochs {
   static constexpr std::string_view kind = "stopping rule";
   struct Options {};
-  static std::string name() { return "MaxEpochs"; }
+  CTNN_COLD static std::string name() { return "MaxEpochs"; }
 
   MaxEpochs() = default;
   explicit MaxEpochs(Options) {}
@@ -95,7 +100,7 @@ class EarlyStopping {
     double min_delta = MinDelta;      // smallest change that counts as improvement, >= 0
     Monitor monitor = M;              // what is watched
   };
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     return "EarlyStopping<" + detail::number(Patience) + ", " + detail::number(MinDelta) + ", " +
            std::string(to_string(M)) + ">";
   }
@@ -194,7 +199,7 @@ class EarlyStopping {
 struct StopOnNaN {
   static constexpr std::string_view kind = "stopping rule";
   struct Options {};
-  static std::string name() { return "StopOnNaN"; }
+  CTNN_COLD static std::string name() { return "StopOnNaN"; }
 
   StopOnNaN() = default;
   explicit StopOnNaN(Options) {}
@@ -242,7 +247,7 @@ class AnyOf {
  public:
   static constexpr std::string_view kind = "stopping rule";
   using Options = std::tuple<typename detail::stopping_or_placeholder<Rules>::Options...>;
-  static std::string name() {
+  CTNN_COLD static std::string name() {
     std::string out = "AnyOf<";
     bool first = true;
     ((out += (first ? "" : ", ") + detail::stopping_or_placeholder<Rules>::name(), first = false),

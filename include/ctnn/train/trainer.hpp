@@ -23,6 +23,7 @@
 #include <tuple>
 #include <vector>
 
+#include "ctnn/config.hpp"
 #include "ctnn/data/batches.hpp"
 #include "ctnn/data/dataset.hpp"
 #include "ctnn/error.hpp"
@@ -178,8 +179,8 @@ class Trainer {
     }
 
     // Validates everything before any work, naming the bad setting.
-    static const data::Dataset& checked(const TrainConfig& c, const data::Dataset& tr,
-                                        const data::Dataset& va) {
+    CTNN_COLD static const data::Dataset& checked(const TrainConfig& c, const data::Dataset& tr,
+                                                  const data::Dataset& va) {
       auto fail = [](const std::string& m) { throw ConfigError("Trainer: " + m); };
       if (c.batch_size == 0) fail("batch_size must be at least 1, got 0");
       if (!std::isfinite(c.learning_rate) || c.learning_rate <= 0)
@@ -204,7 +205,7 @@ class Trainer {
       return tr;
     }
 
-    static void check_data(const std::string& what, const data::Dataset& d) {
+    CTNN_COLD static void check_data(const std::string& what, const data::Dataset& d) {
       using In = typename Model::input_shape;
       const auto shape = d.sample_shape();
       std::vector<std::size_t> expected(In::dims.begin(), In::dims.end());
@@ -224,7 +225,7 @@ class Trainer {
       }
     }
 
-    static std::string dims_name(const std::vector<std::size_t>& dims) {
+    CTNN_COLD static std::string dims_name(const std::vector<std::size_t>& dims) {
       std::string out = "(";
       for (std::size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + std::to_string(dims[i]);
       return out + ")";
@@ -392,7 +393,7 @@ class Trainer {
       }
     }
 
-    History diverge(std::size_t epoch, std::size_t step, double loss, std::optional<ProgressPrinter>& progress) {
+    CTNN_COLD History diverge(std::size_t epoch, std::size_t step, double loss, std::optional<ProgressPrinter>& progress) {
       const std::string reason = "diverged at epoch " + std::to_string(epoch + 1) + ", step " +
                                  std::to_string(step + 1) + " (loss " + std::to_string(loss) + ")" +
                                  (state.has_best ? "; kept the weights of epoch " + std::to_string(state.best_epoch + 1)
