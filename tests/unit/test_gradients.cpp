@@ -56,6 +56,10 @@ TEST_CASE("Whole small nets", "[gradients]") {
   require_gradients_match<Net64<Input<2, 8, 8>, Conv<3, 3, 1, 1>, BatchNorm, Relu, MaxPool<2>,
                                 Conv<4, 3>, LeakyRelu<>, Flatten, Dense<5>, Tanh, Dropout<0.3>,
                                 Dense<3>>>(4);
+  // Winograd convolutions (3x3, stride 1, 16 channels and filters), each Relu's output kept in a
+  // backward scratch buffer (Conv, Relu, MaxPool: read by nothing after the forward pass).
+  require_gradients_match<Net64<Input<16, 6, 6>, Conv<16, 3, 1, 1>, Relu, MaxPool<2>,
+                                Conv<16, 3, 1, 1>, Relu, MaxPool<2>, Flatten, Dense<3>>>(2);
   require_gradients_match<Net64<Input<1, 9, 9>, Conv<4, 3, 2, 1>, Relu,
                                 Residual<Conv<4, 3, 1, 1>, BatchNorm, Relu>, AvgPool<2>,
                                 GlobalAvgPool, Dense<2>>>(3);

@@ -168,6 +168,13 @@ TEST_CASE("Relu runs in place where nothing needs its input; inference uses two 
   STATIC_REQUIRE(Pooled::gradient_slot<1>() == Pooled::gradient_slot<2>());
   STATIC_REQUIRE(Pooled::gradient_slot<2>() != Pooled::gradient_slot<4>());
   STATIC_REQUIRE(!Seq::relu_backward_folded<1>());  // Relu, Relu: the second has no such backward
+  // Conv, Relu, MaxPool: the Relu's output is read by nothing after the forward pass, so it
+  // lives in a backward scratch buffer. Not the first MaxPool's: its backward (through the
+  // second Relu) reads it. Not where the Relu's backward runs (Seq's first Conv).
+  STATIC_REQUIRE(Pooled::forward_only<0>());
+  STATIC_REQUIRE(!Pooled::forward_only<2>());
+  STATIC_REQUIRE(!Seq::forward_only<0>());
+  STATIC_REQUIRE(!Seq::forward_only<8>());
 
   STATIC_REQUIRE(Seq::side<1>() == Seq::side<0>());
   STATIC_REQUIRE(Seq::side<3>() != Seq::side<2>());

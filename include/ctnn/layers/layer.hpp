@@ -34,6 +34,9 @@ struct LayerSpecBase {
   // Whether the layer's backward can also apply the derivative of an in-place Relu before it
   // (layer::backward_through_relu), so that Relu costs nothing in backward.
   static constexpr bool has_backward_through_relu = false;
+  // Whether backward reads the layer's input (most layers). Pooling does not (max pooling keeps
+  // its winners): then the input need not be kept for backward (Sequence reuses its memory).
+  static constexpr bool backward_reads_input = true;
 };
 
 template <class L>

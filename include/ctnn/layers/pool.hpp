@@ -42,6 +42,7 @@ struct WindowPool : LayerSpecBase {
 template <std::size_t Window, std::size_t Stride = Window>
 struct MaxPool : detail::WindowPool<Window, Stride> {
   static constexpr bool has_backward_through_relu = true;  // layer::backward_through_relu
+  static constexpr bool backward_reads_input = false;      // the winners, and y through a Relu
   static std::string name() { return detail::template_name("MaxPool", Window, Stride); }
 
   template <class In, class T>

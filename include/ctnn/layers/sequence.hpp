@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "ctnn/config.hpp"
 #include "ctnn/layers/layer.hpp"
 
 namespace ctnn {
@@ -166,6 +167,36 @@ class Sequence {
     else if constexpr (relu_backward_folded<I>()) return gradient_slot<I + 1>();
     else return 1 - gradient_slot<I + 1>();
   }
+  // Training: layer I's output is needed in forward only, so it lives in a backward scratch
+  // buffer instead of a buffer of its own. The case handled: a layer whose backward does not
+  // read its output, then an in-place Relu whose backward is folded into the next layer, whose
+  // backward reads neither its input nor the Relu's output (Conv, Relu, MaxPool). Then nothing
+  // reads the Relu's output after the forward pass: its largest buffers (a 384x384 net's
+  // full-resolution convolutions) cost no memory of their own.
+  template <std::size_t I>
+  static constexpr bool forward_only() {
+    if constexpr (I + 2 >= length) {
+      return false;
+    } else {
+      using L = detail::list_at_t<I, type_list<Layers...>>;
+      using Consumer = detail::list_at_t<I + 2, type_list<Layers...>>;
+      // (A layer running backward_through_relu reads its output: not that either.)
+      constexpr bool reads_own_output =
+          L::backward_reads_output || (I > 0 && relu_backward_folded<I - (I > 0)>());
+      return !in_place<I>() && !reads_own_output && in_place<I + 1>() &&
+             relu_backward_folded<I + 1>() && !Consumer::backward_reads_input;
+    }
+  }
+  // Which scratch_ buffer a forward-only output uses: they alternate, so the one a layer reads
+  // is never the one it writes (each lives from its layer to the consumer two layers on).
+  template <std::size_t I>
+  static constexpr std::size_t forward_only_buffer() {
+    std::size_t count = 0;
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+      ((count += J < I && forward_only<J>() ? 1 : 0), ...);
+    }(indices{});
+    return count % 2;
+  }
   // Training: the activations_ slot holding layer I's output (I < length - 1).
   template <std::size_t I>
   static constexpr std::size_t slot() {
@@ -182,10 +213,10 @@ class Sequence {
   static constexpr std::size_t parameter_count = parameter_offsets[length];
   static constexpr std::size_t buffer_count = buffer_offsets[length];
 
-  static std::vector<std::string> layer_names() { return {Layers::name()...}; }
+  CTNN_COLD static std::vector<std::string> layer_names() { return {Layers::name()...}; }
 
   // Parameter segments of every layer with the layer's index, offsets relative to the sequence.
-  static std::vector<std::pair<std::size_t, SegmentInfo>> segments() {
+  CTNN_COLD static std::vector<std::pair<std::size_t, SegmentInfo>> segments() {
     std::vector<std::pair<std::size_t, SegmentInfo>> out;
     each([&]<std::size_t I>() {
       for (SegmentInfo s : object_at<I>::segments()) {
@@ -223,10 +254,15 @@ class Sequence {
         run_forward<I>(in, out, batch, mode, rng);
       });
     } else {
+      bool any_forward_only = false;
       each([&]<std::size_t I>() {
-        if constexpr (I + 1 < length && !in_place<I>())
+        if constexpr (forward_only<I>())
+          any_forward_only = true;
+        else if constexpr (I + 1 < length && !in_place<I>())
           detail::ensure_size(activations_[I], batch * shape_at<I + 1>::size);
       });
+      if (any_forward_only)
+        for (auto& g : scratch_) detail::ensure_size(g, batch * largest_activation);
       each([&]<std::size_t I>() { run_forward<I>(input_of<I>(x), output_of<I>(y), batch, mode, rng); });
     }
   }
@@ -270,9 +306,19 @@ class Sequence {
   }
 
   template <std::size_t I>
-  const T* input_of(const T* x) const { if constexpr (I == 0) return x; else return activations_[slot<I - 1>()].data(); }
+  const T* input_of(const T* x) const {
+    if constexpr (I == 0) return x; else return activation<slot<I - 1>()>();
+  }
   template <std::size_t I>
-  T* output_of(T* y) { if constexpr (I + 1 == length) return y; else return activations_[slot<I>()].data(); }
+  T* output_of(T* y) {
+    if constexpr (I + 1 == length) return y; else return const_cast<T*>(activation<slot<I>()>());
+  }
+  // Training: the buffer of slot S (in backward, a forward-only slot holds gradients instead).
+  template <std::size_t S>
+  const T* activation() const {
+    if constexpr (forward_only<S>()) return scratch_[forward_only_buffer<S>()].data();
+    else return activations_[S].data();
+  }
 
   template <class F>
   static void each(F&& f) {

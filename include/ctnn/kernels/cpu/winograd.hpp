@@ -63,7 +63,6 @@ struct winograd_plan {
   // gemm_packed_a reads B rows a vector past their end.
   static constexpr std::size_t slack = 32;
   static constexpr std::size_t stride = (columns + slack + 15) / 16 * 16;  // GEMM leading dim
-  static constexpr std::size_t row_size = (2 * tiles_wide + 4 + 2 * slack + 15) / 16 * 16;
   // The 16 matrices of a band, p apart: one cache line more than their size, so the 16 values
   // a tile reads or writes (one per matrix) do not fall in the same cache set (C x stride
   // floats is often a multiple of 4 KiB).
@@ -71,7 +70,7 @@ struct winograd_plan {
   static constexpr std::size_t products_matrix = G.filters * stride + 16;  // M_p, or dM_p
   static constexpr std::size_t tiles_size = 16 * tiles_matrix;
   static constexpr std::size_t products_size = 16 * products_matrix;
-  static constexpr std::size_t thread_size = tiles_size + products_size + 16 * stride + row_size;
+  static constexpr std::size_t thread_size = tiles_size + products_size + 16 * stride;
   static constexpr std::size_t weights_matrix = G.filters * G.channels + 16;  // U_p, as above
   static constexpr std::size_t weights_size = 16 * weights_matrix;
   // U_p packed for the forward GEMMs (then for the input gradient's: U_p^T), after U
@@ -180,13 +179,12 @@ inline void input_adjoint_1d(const V& v0, const V& v1, const V& v2, const V& v3,
   q[3] = V(0) - v3;
 }
 
-// Scratch of one thread: 16 arrays of a band's columns (plan::stride values each), then one
-// image row with its padding (plan::row_size values).
+// Scratch of one thread: 16 arrays of a band's columns (plan::stride values each): split image
+// rows, output rows before they are interleaved, tile parts of the input gradient.
 template <ConvGeometry G, class T>
 struct band_scratch {
   T* base;
   T* array(std::size_t i) const { return base + i * winograd_plan<G>::stride; }
-  T* row() const { return base + 16 * winograd_plan<G>::stride; }
 };
 
 // even[k] = x[2k - P], odd[k] = x[2k + 1 - P] for k < Count, where x is an image row of Width
