@@ -242,6 +242,13 @@ TEST_CASE("conv: Winograd F(2x2,3x3) matches the reference", "[kernels][conv][wi
     check_conv<wide, float>(batch);
     check_conv<wide, double>(batch);
   }
+  // Tiny images: one output pixel (a single tile, three quarters overhanging), a 1x1 image in
+  // padding, a row narrower than one tile pair.
+  for (std::size_t batch : {1, 4}) {
+    check_conv<conv(16, 3, 3, 16, 3, 1, 0), float>(batch);
+    check_conv<conv(16, 1, 1, 16, 3, 1, 1), float>(batch);
+    check_conv<conv(16, 2, 3, 17, 3, 1, 1), double>(batch);
+  }
 }
 
 namespace {
