@@ -98,6 +98,8 @@ class Sequence {
   template <std::size_t I>
   using shape_at = detail::list_at_t<I, shapes>;  // input of layer I; shape_at<length> = output
   using output_shape = shape_at<length>;
+  template <std::size_t I>
+  using spec_at = detail::list_at_t<I, type_list<Layers...>>;  // the spec of layer I
 
  private:
   using indices = std::make_index_sequence<length>;
@@ -131,9 +133,7 @@ class Sequence {
     if constexpr (I == 0 || I + 1 >= length) {
       return false;
     } else {
-      using L = detail::list_at_t<I, type_list<Layers...>>;
-      using Before = detail::list_at_t<I - 1, type_list<Layers...>>;
-      return L::runs_in_place && !Before::backward_reads_output;
+      return spec_at<I>::runs_in_place && !spec_at<I - 1>::backward_reads_output;
     }
   }
   // Layer I applies the Relu that follows it (layer I + 1, in place), whose forward is skipped.
@@ -142,9 +142,7 @@ class Sequence {
     if constexpr (I + 1 >= length) {
       return false;
     } else {
-      using L = detail::list_at_t<I, type_list<Layers...>>;
-      using Next = detail::list_at_t<I + 1, type_list<Layers...>>;
-      return L::has_relu_epilogue && Next::is_relu && in_place<I + 1>();
+      return spec_at<I>::has_relu_epilogue && spec_at<I + 1>::is_relu && in_place<I + 1>();
     }
   }
   // Layer I is an in-place Relu whose backward the next layer does (skipped here).
@@ -153,9 +151,7 @@ class Sequence {
     if constexpr (I + 1 >= length) {
       return false;
     } else {
-      using L = detail::list_at_t<I, type_list<Layers...>>;
-      using Next = detail::list_at_t<I + 1, type_list<Layers...>>;
-      return L::is_relu && in_place<I>() && Next::has_backward_through_relu;
+      return spec_at<I>::is_relu && in_place<I>() && spec_at<I + 1>::has_backward_through_relu;
     }
   }
   // Backward: the scratch_ buffer receiving the gradient with respect to layer I's input
@@ -178,13 +174,11 @@ class Sequence {
     if constexpr (I + 2 >= length) {
       return false;
     } else {
-      using L = detail::list_at_t<I, type_list<Layers...>>;
-      using Consumer = detail::list_at_t<I + 2, type_list<Layers...>>;
       // (A layer running backward_through_relu reads its output: not that either.)
       constexpr bool reads_own_output =
-          L::backward_reads_output || (I > 0 && relu_backward_folded<I - (I > 0)>());
+          spec_at<I>::backward_reads_output || (I > 0 && relu_backward_folded<I - (I > 0)>());
       return !in_place<I>() && !reads_own_output && in_place<I + 1>() &&
-             relu_backward_folded<I + 1>() && !Consumer::backward_reads_input;
+             relu_backward_folded<I + 1>() && !spec_at<I + 2>::backward_reads_input;
     }
   }
   // Which scratch_ buffer a forward-only output uses: they alternate, so the one a layer reads
@@ -196,6 +190,10 @@ class Sequence {
       ((count += J < I && forward_only<J>() ? 1 : 0), ...);
     }(indices{});
     return count % 2;
+  }
+  template <std::size_t... I>
+  static constexpr bool any_forward_only(std::index_sequence<I...>) {
+    return (false || ... || forward_only<I>());
   }
   // Training: the activations_ slot holding layer I's output (I < length - 1).
   template <std::size_t I>
@@ -254,14 +252,11 @@ class Sequence {
         run_forward<I>(in, out, batch, mode, rng);
       });
     } else {
-      bool any_forward_only = false;
       each([&]<std::size_t I>() {
-        if constexpr (forward_only<I>())
-          any_forward_only = true;
-        else if constexpr (I + 1 < length && !in_place<I>())
+        if constexpr (I + 1 < length && !in_place<I>() && !forward_only<I>())
           detail::ensure_size(activations_[I], batch * shape_at<I + 1>::size);
       });
-      if (any_forward_only)
+      if constexpr (any_forward_only(indices{}))
         for (auto& g : scratch_) detail::ensure_size(g, batch * largest_activation);
       each([&]<std::size_t I>() { run_forward<I>(input_of<I>(x), output_of<I>(y), batch, mode, rng); });
     }
@@ -280,7 +275,7 @@ class Sequence {
           if constexpr (I + 1 < length) d_out = scratch_[gradient_slot<I + 1>()].data();
           if constexpr (I > 0) d_in = scratch_[gradient_slot<I>()].data();
           const T* in = input_of<I>(x);
-          T* out = output_of<I>(const_cast<T*>(y));
+          const T* out = output_of<I>(const_cast<T*>(y));
           if constexpr (I > 0 && relu_backward_folded<I - (I > 0)>())
             at<I>().backward_through_relu(in, out, d_out, d_in, batch);
           else
@@ -306,16 +301,16 @@ class Sequence {
   }
 
   template <std::size_t I>
-  const T* input_of(const T* x) const {
+  const T* input_of(const T* x) {
     if constexpr (I == 0) return x; else return activation<slot<I - 1>()>();
   }
   template <std::size_t I>
   T* output_of(T* y) {
-    if constexpr (I + 1 == length) return y; else return const_cast<T*>(activation<slot<I>()>());
+    if constexpr (I + 1 == length) return y; else return activation<slot<I>()>();
   }
   // Training: the buffer of slot S (in backward, a forward-only slot holds gradients instead).
   template <std::size_t S>
-  const T* activation() const {
+  T* activation() {
     if constexpr (forward_only<S>()) return scratch_[forward_only_buffer<S>()].data();
     else return activations_[S].data();
   }

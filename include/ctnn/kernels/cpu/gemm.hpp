@@ -57,6 +57,20 @@ inline constexpr auto mr_variants = [] {
   return std::pair{v, count};
 }();
 
+// Calls f(r, i0) for the row blocks an mr-row panel (mr <= MR) is run as: rows [i0, i0 +
+// mr_variants<MR>.first[r]), largest first (remainders below MR are sums of distinct powers of
+// two).
+template <std::size_t MR, class F>
+CTNN_GEMM_INLINE void for_each_row_block(std::size_t mr, F&& f) {
+  std::size_t i0 = 0;
+  for (std::size_t r = 0; i0 < mr; ++r) {
+    const std::size_t rows = mr_variants<MR>.first[r];
+    if (rows > mr - i0) continue;
+    f(r, i0);
+    i0 += rows;
+  }
+}
+
 // micro_kernels<T, Arch, MR, NV, contiguous>::table[r][nv - 1]: the kernel for
 // mr_variants<MR>[r] rows and nv vectors (nv <= NV).
 template <class T, class Arch, std::size_t MR, std::size_t NV, bool contiguous>
@@ -137,10 +151,7 @@ void gemm_serial(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::
         }
         // Full panels use the MR-row kernel; an edge panel is split into row counts that have
         // kernels of their own, largest first.
-        std::size_t i0 = 0;
-        for (std::size_t r = 0; i0 < mr; ++r) {
-          const std::size_t rows = mr_variants<MR>.first[r];
-          if (rows > mr - i0) continue;
+        for_each_row_block<MR>(mr, [&](std::size_t r, std::size_t i0) CTNN_GEMM_LAMBDA_INLINE {
           const auto& row = packed_kernels[r];
           const T* a_rows = a_use + i0;
           T* c_rows = c + (ic + i0) * rs_c + jc * cs_c;
@@ -156,8 +167,7 @@ void gemm_serial(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::
             row[nv - 1](kc, a_rows, a_step, tail, nv * W, 0, 1, c_rows + full * cs_c, rs_c, cs_c,
                         nc - full, alpha, beta_k);
           }
-          i0 += rows;  // remainders below MR are sums of distinct powers of two
-        }
+        });
       }
     }
   }
@@ -380,10 +390,7 @@ void gemm_packed_a(std::size_t m, std::size_t n, std::size_t k, const T* pa, con
   for (std::size_t ic = 0; ic < m; ic += MR) {
     const std::size_t mr = std::min(MR, m - ic);
     const T* panel = pa + ic * k;
-    std::size_t i0 = 0;
-    for (std::size_t r = 0; i0 < mr; ++r) {  // an edge panel as a sum of row counts, as gemm
-      const std::size_t rows = detail::mr_variants<MR>.first[r];
-      if (rows > mr - i0) continue;
+    detail::for_each_row_block<MR>(mr, [&](std::size_t r, std::size_t i0) {
       const auto& row = kernels[r];
       T* c_rows = c + (ic + i0) * ldc;
       if (full) row[NV - 1](k, panel + i0, mr, b, ldb, NR, full / NR, c_rows, ldc, 1, NR, T(1), T(0));
@@ -392,8 +399,7 @@ void gemm_packed_a(std::size_t m, std::size_t n, std::size_t k, const T* pa, con
         row[nv - 1](k, panel + i0, mr, b + full, ldb, 0, 1, c_rows + full, ldc, 1, n - full, T(1),
                     T(0));
       }
-      i0 += rows;
-    }
+    });
   }
 }
 

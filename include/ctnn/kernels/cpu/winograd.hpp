@@ -86,7 +86,7 @@ namespace detail::winograd {
 // the 3x3 filter w[f][c].
 template <ConvGeometry G, class T>
 void transform_weights(const T* w, T* u) {
-  constexpr std::size_t C = G.channels, FC = winograd_plan<G>::weights_matrix;
+  constexpr std::size_t C = G.channels, P = winograd_plan<G>::weights_matrix;  // p apart
   const T half(0.5);
   for (std::size_t f = 0; f < G.filters; ++f)
     for (std::size_t c = 0; c < C; ++c) {
@@ -100,10 +100,10 @@ void transform_weights(const T* w, T* u) {
       }
       T* out = u + f * C + c;
       for (std::size_t i = 0; i < 4; ++i) {
-        out[(4 * i + 0) * FC] = t[i][0];
-        out[(4 * i + 1) * FC] = (t[i][0] + t[i][1] + t[i][2]) * half;
-        out[(4 * i + 2) * FC] = (t[i][0] - t[i][1] + t[i][2]) * half;
-        out[(4 * i + 3) * FC] = t[i][2];
+        out[(4 * i + 0) * P] = t[i][0];
+        out[(4 * i + 1) * P] = (t[i][0] + t[i][1] + t[i][2]) * half;
+        out[(4 * i + 2) * P] = (t[i][0] - t[i][1] + t[i][2]) * half;
+        out[(4 * i + 3) * P] = t[i][2];
       }
     }
 }
@@ -111,15 +111,15 @@ void transform_weights(const T* w, T* u) {
 // dW = G^T dU G per (filter, channel) (dU laid out as U), written over dw (F, C*9).
 template <ConvGeometry G, class T>
 void weight_gradient(const T* du, T* dw) {
-  constexpr std::size_t C = G.channels, FC = winograd_plan<G>::weights_matrix;
+  constexpr std::size_t C = G.channels, P = winograd_plan<G>::weights_matrix;  // p apart
   const T half(0.5);
   for (std::size_t f = 0; f < G.filters; ++f)
     for (std::size_t c = 0; c < C; ++c) {
       const T* in = du + f * C + c;
       T z[3][4];  // G^T dU
       for (std::size_t j = 0; j < 4; ++j) {
-        const T d0 = in[j * FC], d1 = in[(4 + j) * FC], d2 = in[(8 + j) * FC],
-                d3 = in[(12 + j) * FC];
+        const T d0 = in[j * P], d1 = in[(4 + j) * P], d2 = in[(8 + j) * P],
+                d3 = in[(12 + j) * P];
         z[0][j] = d0 + (d1 + d2) * half;
         z[1][j] = (d1 - d2) * half;
         z[2][j] = (d1 + d2) * half + d3;
